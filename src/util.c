@@ -1,0 +1,141 @@
+/*
+ * util.c: error values and allocation that dies only on out-of-memory.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ldrt.h"
+
+static void
+err_oneline(char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\n' || *s == '\r' || *s == '\t')
+			*s = ' ';
+}
+
+int
+err_set(struct ldrt_err *e, int ex, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	e->ex = ex;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	err_oneline(e->msg);
+	return -1;
+}
+
+int
+err_prefix(struct ldrt_err *e, const char *fmt, ...)
+{
+	char pre[LDRT_ERR_MSG_MAX], old[LDRT_ERR_MSG_MAX];
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(pre, sizeof(pre), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	/* pre, ": ", old; truncated to fit (the buffer is one line) */
+	e->msg[0] = '\0';
+	strncat(e->msg, pre, sizeof(e->msg) - 1);
+	strncat(e->msg, ": ", sizeof(e->msg) - 1 - strlen(e->msg));
+	strncat(e->msg, old, sizeof(e->msg) - 1 - strlen(e->msg));
+	err_oneline(e->msg);
+	return -1;
+}
+
+void
+err_clear(struct ldrt_err *e)
+{
+	if (e == NULL)
+		return;
+	e->ex = 0;
+	e->msg[0] = '\0';
+}
+
+void
+ldrt_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ld-relay-token: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EX_SOFTWARE);
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n == 0 ? 1 : n);
+
+	if (p == NULL)
+		ldrt_fatal("out of memory");
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb == 0 ? 1 : nmemb, size == 0 ? 1 : size);
+
+	if (p == NULL)
+		ldrt_fatal("out of memory");
+	return p;
+}
+
+void *
+xrealloc(void *old, size_t n)
+{
+	void *p = realloc(old, n == 0 ? 1 : n);
+
+	if (p == NULL)
+		ldrt_fatal("out of memory");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		ldrt_fatal("out of memory");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		ldrt_fatal("out of memory");
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		ldrt_fatal("out of memory");
+	return p;
+}
