@@ -17,6 +17,20 @@ err_oneline(char *s)
 			*s = ' ';
 }
 
+/* Appends src to the NUL-terminated dst of size cap, truncating. */
+static void
+err_append(char *dst, size_t cap, const char *src)
+{
+	size_t len = strlen(dst), n = strlen(src);
+
+	if (len + 1 >= cap)
+		return;
+	if (n > cap - 1 - len)
+		n = cap - 1 - len;
+	memcpy(dst + len, src, n);
+	dst[len + n] = '\0';
+}
+
 int
 err_set(struct ldrt_err *e, int ex, const char *fmt, ...)
 {
@@ -46,9 +60,9 @@ err_prefix(struct ldrt_err *e, const char *fmt, ...)
 	memcpy(old, e->msg, sizeof(old));
 	/* pre, ": ", old; truncated to fit (the buffer is one line) */
 	e->msg[0] = '\0';
-	strncat(e->msg, pre, sizeof(e->msg) - 1);
-	strncat(e->msg, ": ", sizeof(e->msg) - 1 - strlen(e->msg));
-	strncat(e->msg, old, sizeof(e->msg) - 1 - strlen(e->msg));
+	err_append(e->msg, sizeof(e->msg), pre);
+	err_append(e->msg, sizeof(e->msg), ": ");
+	err_append(e->msg, sizeof(e->msg), old);
 	err_oneline(e->msg);
 	return -1;
 }
