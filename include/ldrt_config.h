@@ -1,0 +1,92 @@
+/*
+ * ldrt_config.h, the header of config.c (not "config.h", which is
+ * autoconf's): the INI configuration file (GLib GKeyFile) and XDG paths.
+ *
+ *   $XDG_CONFIG_HOME/ld-relay-token/config   (or --config / LDRT_CONFIG)
+ *
+ *   [profile NAME]  api-url, store, ca-bundle, proxy, timeout
+ *   [relay NAME]    profile, id, policy, env-file (list; env-file-2 ...),
+ *                   var, format, max-age, grace, exec, exec-timeout,
+ *                   create-missing
+ *
+ * A missing file is an empty configuration.  A malformed one is EX_CONFIG
+ * with a message naming the file, the line and the key.  Unknown keys are
+ * reported through config->warnings (the caller decides to print them).
+ */
+#ifndef LDRT_LDRT_CONFIG_H
+#define LDRT_LDRT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ldrt.h"
+
+struct config_profile {
+	char	*name;
+	char	*api_url;	/* NULL: not set */
+	char	*store;		/* auto | secret-service | file; NULL: not set */
+	char	*ca_bundle;
+	char	*proxy;
+	int	 timeout;	/* seconds; 0: not set */
+};
+
+struct config_relay {
+	char	 *name;		/* section name: [relay NAME] */
+	char	 *profile;	/* NULL: default profile */
+	char	 *id;		/* config _id; NULL until create/import */
+	char	 *policy;	/* path to the policy JSON file */
+	char	**env_files;	/* NULL-terminated; never NULL */
+	char	 *var;		/* NULL: AUTO_CONFIG_KEY */
+	char	 *format;	/* env-file format; NULL: dotenv */
+	int64_t	  max_age;	/* seconds; -1 unset */
+	int64_t	  grace;	/* seconds; -1 unset */
+	char	 *exec;
+	int64_t	  exec_timeout;	/* seconds; -1 unset */
+	bool	  create_missing;
+};
+
+struct config {
+	char			*path;		/* file it was read from */
+	bool			 exists;	/* false: file absent, empty config */
+	struct config_profile	*profiles;
+	size_t			 nprofiles;
+	struct config_relay	*relays;
+	size_t			 nrelays;
+	char			**warnings;	/* NULL-terminated, never NULL */
+};
+
+/* Loads path (NULL: the default path).  *out owned by the caller. */
+int	config_load(const char *path, struct config **out, struct ldrt_err *e);
+/* Parses data (pure; path is used in messages only). */
+int	config_parse(const char *data, size_t len, const char *path,
+	    struct config **out, struct ldrt_err *e);
+void	config_free(struct config *c);
+
+/* Lookups return borrowed pointers or NULL. */
+const struct config_profile *config_profile(const struct config *c,
+	    const char *name);
+const struct config_relay *config_relay_by_name(const struct config *c,
+	    const char *name);
+const struct config_relay *config_relay_by_id(const struct config *c,
+	    const char *id);
+
+/*
+ * Sets key=value in section [relay NAME] (creating the section if needed)
+ * and rewrites the file atomically, keeping comments.  Creates the file
+ * (0600) and its directory (0700) when absent.
+ */
+int	config_set_relay_key(const char *path, const char *relay,
+	    const char *key, const char *value, struct ldrt_err *e);
+
+/* XDG directories for this program, newly allocated, without trailing '/':
+ * $XDG_CONFIG_HOME/ld-relay-token, $XDG_STATE_HOME/ld-relay-token,
+ * $XDG_DATA_HOME/ld-relay-token (falling back to ~/.config, ~/.local/state,
+ * ~/.local/share). */
+char	*config_default_path(void);
+char	*paths_config_dir(void);
+char	*paths_state_dir(void);
+char	*paths_data_dir(void);
+/* mkdir -p with mode 0700 for each created component. */
+int	paths_mkdir_p(const char *dir, struct ldrt_err *e);
+
+#endif
