@@ -9,7 +9,9 @@
 #ifndef LDRT_CLI_H
 #define LDRT_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "ldrt.h"
 
 struct config;
@@ -66,14 +68,25 @@ struct cmd_entry {
  * value (e set, EX_USAGE). */
 int	cli_global_option(struct ldrt_globals *g, int opt, const char *arg,
 	    struct ldrt_err *e);
-/* getopt_long entries for the global options (terminated by a zero row)
- * and a helper that appends a command's own options to them. */
-struct option;
+/* getopt_long entries for the global options (terminated by a zero row),
+ * and the globals followed by a command's option tables a and b (either
+ * may be NULL), newly allocated (free()). */
 extern const struct option cli_global_longopts[];
 #define CLI_GLOBAL_SHORTOPTS "p:qv"
-struct option *cli_longopts(const struct option *cmd_opts);	/* free() */
+struct option *cli_longopts(const struct option *a, const struct option *b);
 /* Prints "usage: ld-relay-token NAME USAGE" into e as EX_USAGE; -1. */
 int	cli_usage(const struct cmd_entry *c, struct ldrt_err *e);
+int	cli_parse_timeout(const char *arg, int *out, struct ldrt_err *e);
+/*
+ * One step of a command's option loop: runs getopt_long (opterr must be 0),
+ * consumes global options itself, and returns 1 with *opt set to the next
+ * command option, 0 at the end of the options, -1 on a usage error (e set).
+ * Commands number their long-only options from CLI_CMD_OPT up.
+ */
+#define CLI_CMD_OPT 512
+int	cli_getopt(const struct cmd_entry *c, struct ldrt_ctx *ctx, int argc,
+	    char **argv, const char *shortopts, const struct option *longopts,
+	    int *opt, struct ldrt_err *e);
 
 /* Context helpers (ctx.c). */
 int	ctx_init(struct ldrt_ctx *ctx, struct ldrt_err *e);
@@ -94,6 +107,17 @@ int	ctx_local_relay(struct ldrt_ctx *ctx, const char *name_or_id,
 /* The [relay NAME] section for name or id, or NULL. */
 const struct config_relay *ctx_relay_section(struct ldrt_ctx *ctx,
 	    const char *name, const char *id);
+
+/* Helpers shared by commands (cmd_create.c). */
+struct store;
+/* Reads and validates a policy file ("-": stdin); *out compact JSON. */
+int	cmd_read_policy(const char *path, char **out, struct ldrt_err *e);
+/* Stores rc->full_key; on failure writes a recovery file and says where. */
+int	cmd_keep_new_key(struct ldrt_ctx *ctx, struct store *s,
+	    const struct relay_config *rc, struct ldrt_err *e);
+/* Records the stored key's display key and creation/rotation time. */
+void	cmd_note_key(const struct relay_config *rc, int64_t old_expiry_ms,
+	    const char *old_display);
 
 /* Every command. */
 extern const struct cmd_entry cmd_login_entry;

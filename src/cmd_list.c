@@ -1,0 +1,143 @@
+/*
+ * cmd_list.c: "list": the API's relay configs joined with local state
+ * (key stored here? when created or rotated, old key expiry, warnings).
+ */
+#include "config.h"
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "cli.h"
+#include "state.h"
+#include "store.h"
+#include "timeutil.h"
+
+enum { OPT_JSON = CLI_CMD_OPT };
+
+static const struct option cmd_list_opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int cmd_list_exec(struct ldrt_ctx *, int, char **, struct ldrt_err *);
+
+const struct cmd_entry cmd_list_entry = {
+	.name = "list",
+	.usage = "[--json]",
+	.summary = "list relay configs with their local state",
+	.exec = cmd_list_exec,
+};
+
+static int
+cmd_list_stored(const struct store_item *items, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (items[i].relay_id != NULL && strcmp(items[i].relay_id,
+		    id) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+cmd_list_json(const struct relay_config_list *l, const struct store_item *it,
+    size_t nit)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	char buf[40];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "id",
+		    json_object_new_string(l->items[i].id));
+		json_object_object_add(o, "name",
+		    json_object_new_string(l->items[i].name));
+		json_object_object_add(o, "display_key",
+		    json_object_new_string(l->items[i].display_key));
+		time_format_ms(l->items[i].creation_ms, buf, sizeof(buf));
+		json_object_object_add(o, "created_at",
+		    json_object_new_string(buf));
+		json_object_object_add(o, "stored", json_object_new_boolean(
+		    cmd_list_stored(it, nit, l->items[i].id)));
+		json_object_array_add(arr, o);
+	}
+	puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(arr);
+}
+
+static void
+cmd_list_text(const struct relay_config_list *l, const struct store_item *it,
+    size_t nit)
+{
+	size_t i, w = 4;
+	char buf[40];
+
+	for (i = 0; i < l->n; i++)
+		if (strlen(l->items[i].name) > w)
+			w = strlen(l->items[i].name);
+	if (w > 40)
+		w = 40;
+	printf("%-24s  %-*s  %-4s  %-20s  %s\n", "ID", (int)w, "NAME", "KEY",
+	    "CREATED", "STORED");
+	for (i = 0; i < l->n; i++) {
+		time_format_ms(l->items[i].creation_ms, buf, sizeof(buf));
+		printf("%-24s  %-*s  %-4s  %-20s  %s\n", l->items[i].id, (int)w,
+		    l->items[i].name, l->items[i].display_key, buf,
+		    cmd_list_stored(it, nit, l->items[i].id) ? "yes" : "no");
+	}
+}
+
+static int
+cmd_list_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
+{
+	struct relay_config_list l = RELAY_CONFIG_LIST_INIT;
+	struct store_item *items = NULL;
+	struct store_key pat;
+	struct option *lo;
+	struct store *s;
+	struct api *a;
+	size_t n = 0;
+	int opt, r, json = 0, ret = -1;
+
+	lo = cli_longopts(cmd_list_opts, NULL);
+	while ((r = cli_getopt(&cmd_list_entry, ctx, argc, argv,
+	    CLI_GLOBAL_SHORTOPTS, lo, &opt, e)) == 1) {
+		if (opt != OPT_JSON) {
+			cli_usage(&cmd_list_entry, e);
+			goto out;
+		}
+		json = 1;
+	}
+	if (r < 0)
+		goto out;
+	if (optind != argc) {
+		cli_usage(&cmd_list_entry, e);
+		goto out;
+	}
+	if (ctx_store(ctx, &s, e) != 0 || ctx_api(ctx, &a, e) != 0)
+		goto out;
+	if (api_list(a, &l, e) != 0)
+		goto out;
+	memset(&pat, 0, sizeof(pat));
+	pat.kind = STORE_RELAY_KEY;
+	pat.profile = ctx->profile;
+	pat.api_host = ctx->api_host;
+	if (store_list(s, &pat, &items, &n, e) != 0)
+		goto out;
+	if (json)
+		cmd_list_json(&l, items, n);
+	else
+		cmd_list_text(&l, items, n);
+	ret = 0;
+out:
+	store_items_free(items, n);
+	relay_config_list_release(&l);
+	free(lo);
+	return ret == 0 ? 0 : (e->ex != 0 ? e->ex : EX_SOFTWARE);
+}
