@@ -11,7 +11,10 @@
  * tries; 5xx and connection errors are retried with exponential backoff
  * and jitter (3 tries) only for idempotent requests.  Non-idempotent
  * requests are retried only after a 429 or a failure that happened before
- * any byte was sent.
+ * any byte was sent, and always use a fresh connection (libcurl would
+ * otherwise silently resend a request whose reused connection died).
+ * Headers with secret set are built in memory wiped after use; every
+ * header line libcurl holds is wiped before it is freed.
  */
 #ifndef LDRT_HTTP_H
 #define LDRT_HTTP_H
@@ -44,8 +47,9 @@ struct http_response {
 	struct secbuf	*body;		/* may hold a key: a secret buffer */
 	char		*content_type;
 	char		*location;	/* for 3xx */
+	int		 tries;		/* attempts made (1 = no retry) */
 };
-#define HTTP_RESPONSE_INIT { 0, NULL, NULL, NULL }
+#define HTTP_RESPONSE_INIT { 0, NULL, NULL, NULL, 0 }
 void	http_response_release(struct http_response *r);
 
 enum http_idempotency {
@@ -68,7 +72,34 @@ int	http_request(struct http *h, const char *method, const char *url,
 	    const struct http_header *headers, size_t nheaders,
 	    const char *body, size_t body_len, enum http_idempotency idem,
 	    struct http_response *resp, struct ldrt_err *e);
+/* Sleeps the exponential backoff with jitter that precedes try attempt+1
+ * (attempt >= 1), for callers retrying at their own level (409). */
+void	http_backoff(struct http *h, int attempt);
 /* Number of TCP connections opened so far (for tests and -v). */
 long	http_connections(const struct http *h);
+
+/*
+ * Pure helpers, exposed for the unit tests.
+ *
+ * http_retry_wait_ms(): milliseconds to wait before try attempt+1.  For
+ * status 429 with a usable Retry-After (seconds or HTTP-date) or
+ * X-Ratelimit-Reset (epoch ms; a value below 1e11 is taken as epoch
+ * seconds; the past counts as now): max of the two, clamped to [200,
+ * 60000].  Otherwise (other statuses, network errors, 429 without either
+ * header): 500 ms << (attempt - 1), at most 60000.  Then jitter of
+ * jitter_seed % (wait / 4 + 1) is added (seed 0: none).
+ *
+ * http_error_not_sent(): 1 if a libcurl error code (CURLcode) proves the
+ * request never left this host (resolve, connect, TLS handshake failures;
+ * otherwise CURLINFO_REQUEST_SIZE == 0, except for a send error).
+ *
+ * http_location_host(): the host[:port] of an absolute URL (user info
+ * dropped, non-printable bytes replaced) into buf; -1 if there is none.
+ */
+int64_t	http_retry_wait_ms(long status, const char *retry_after,
+	    const char *ratelimit_reset, int64_t now_ms, int attempt,
+	    uint32_t jitter_seed);
+int	http_error_not_sent(int curl_code, long request_size);
+int	http_location_host(const char *url, char *buf, size_t len);
 
 #endif

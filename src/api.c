@@ -1,0 +1,1284 @@
+/*
+ * api.c: typed LaunchDarkly REST calls for relay auto configs and their
+ * JSON mapping (json-c), over http.c.
+ *
+ * The mapping functions (api_parse_*, api_policy_normalize, api_check_url)
+ * are pure.  The calls build "base URL + path", send the fixed headers,
+ * and turn the HTTP status into an exit class and one sanitized line: the
+ * server's "message" when the error body is JSON, else only the status line.
+ * No message ever carries the token, a key, a header or a body.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "ldrt.h"
+#include "api.h"
+#include "http.h"
+#include "log.h"
+#include "secret.h"
+
+#define API_PATH	"/api/v2/account/relay-auto-configs"
+#define API_IDENT_PATH	"/api/v2/caller-identity"
+#define API_JSON_DEPTH	32
+#define API_ID_MAX	128
+#define API_DETAIL_MAX	160	/* server message in our error line */
+#define API_HOST_MAX	256
+#define API_409_RETRIES	3
+
+struct api {
+	struct http	*http;
+	char		*base;	/* scheme://host[:port], no trailing slash */
+	char		*host;	/* host[:port], lower case, default port dropped */
+	char		*token;	/* secret */
+};
+
+/* What a call was doing, for error messages. */
+enum api_op {
+	API_OP_LIST,
+	API_OP_GET,
+	API_OP_CREATE,
+	API_OP_UPDATE,
+	API_OP_DELETE,
+	API_OP_RESET,
+	API_OP_IDENTITY,
+	API_OP_CHECK
+};
+
+struct api_url {
+	int	https;
+	int	loopback;
+	char	host[API_HOST_MAX + 16];	/* host[:port], normalised */
+};
+
+static int	api_json_parse(const char *, size_t, int, const char *, int,
+		    struct json_object **, struct ldrt_err *);
+static int	api_config_from(struct json_object *, const char *,
+		    struct relay_config *, struct ldrt_err *);
+static int	api_policy_parse(const char *, size_t, struct json_object **,
+		    struct ldrt_err *);
+static int	api_url_parse(const char *, struct api_url *, struct ldrt_err *);
+static int	api_id_check(const char *, struct ldrt_err *);
+static int	api_call(struct api *, const char *, const char *, const char *,
+		    enum http_idempotency, struct http_response *,
+		    struct ldrt_err *);
+static int	api_status_error(struct api *, const struct http_response *,
+		    enum api_op, const char *, struct ldrt_err *);
+static void	api_sanitize(char *);
+static const char *api_reason(long);
+
+/* ---- struct helpers ---- */
+
+void
+relay_config_release(struct relay_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->id);
+	free(c->name);
+	free(c->policy_json);
+	free(c->display_key);
+	secret_free(c->full_key);
+	*c = (struct relay_config)RELAY_CONFIG_INIT;
+}
+
+void
+relay_config_list_release(struct relay_config_list *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		relay_config_release(&l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+void
+caller_identity_release(struct caller_identity *c)
+{
+	if (c == NULL)
+		return;
+	free(c->account_id);
+	free(c->member_id);
+	free(c->token_name);
+	free(c->token_kind);
+	free(c->auth_kind);
+	memset(c, 0, sizeof(*c));
+	c->service_token = -1;
+}
+
+/* ---- JSON mapping (pure) ---- */
+
+/* Printable ASCII only, so a server's text fits on one line. */
+static void
+api_sanitize(char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+		else if ((unsigned char)*s > 0x7f)
+			*s = '?';
+	}
+}
+
+/* Copies src (n bytes) sanitized into buf, ending in "..." if cut. */
+static void
+api_copy_line(const char *src, size_t n, char *buf, size_t buflen)
+{
+	if (buflen == 0)
+		return;
+	if (n < buflen) {
+		memcpy(buf, src, n);
+		buf[n] = '\0';
+	} else {
+		memcpy(buf, src, buflen - 1);
+		buf[buflen - 1] = '\0';
+		if (buflen > 4)
+			memcpy(buf + buflen - 4, "...", 3);
+	}
+	api_sanitize(buf);
+}
+
+/*
+ * Parses len bytes into a JSON value, with offsets in the error.  what
+ * names the document ("relay config", "policy"), ex is the exit class for
+ * malformed input.
+ */
+static int
+api_json_parse(const char *json, size_t len, int depth, const char *what,
+    int ex, struct json_object **out, struct ldrt_err *e)
+{
+	struct json_tokener *tok;
+	struct json_object *o;
+	enum json_tokener_error jerr;
+	const char *nul;
+	size_t i, end;
+
+	*out = NULL;
+	for (i = 0; i < len && isspace((unsigned char)json[i]); i++)
+		;
+	if (i == len)
+		return err_set(e, ex, "%s: empty document", what);
+	if ((nul = memchr(json, '\0', len)) != NULL)
+		return err_set(e, ex, "%s: NUL byte at offset %zu", what,
+		    (size_t)(nul - json));
+	if (len > INT_MAX)
+		return err_set(e, ex, "%s: document too large", what);
+	if ((tok = json_tokener_new_ex(depth)) == NULL)
+		ldrt_fatal("out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, json, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (o == NULL && jerr == json_tokener_continue)
+		return err_set(e, ex, "%s: truncated JSON (ends at offset %zu)",
+		    what, len);
+	if (o == NULL)
+		return err_set(e, ex, "%s: invalid JSON at offset %zu: %s", what,
+		    end, json_tokener_error_desc(jerr));
+	for (i = end; i < len; i++)
+		if (!isspace((unsigned char)json[i])) {
+			json_object_put(o);
+			return err_set(e, ex, "%s: trailing data at offset %zu",
+			    what, i);
+		}
+	*out = o;
+	return 0;
+}
+
+static int
+api_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n <= API_ID_MAX &&
+	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-") == n;
+}
+
+static int
+api_id_check(const char *id, struct ldrt_err *e)
+{
+	char shown[48];
+
+	if (id != NULL && api_id_valid(id))
+		return 0;
+	api_copy_line(id != NULL ? id : "", id != NULL ? strlen(id) : 0,
+	    shown, sizeof(shown));
+	return err_set(e, EX_DATAERR, "invalid relay config id '%s' (only "
+	    "letters, digits, '_' and '-')", shown);
+}
+
+/* A string field; NULL into *out when absent or null and not required. */
+static int
+api_field_string(struct json_object *o, const char *key, int required,
+    const char *ctx, char **out, struct ldrt_err *e)
+{
+	struct json_object *v;
+	const char *s;
+	int n;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL) {
+		if (required)
+			return err_set(e, EX_PROTOCOL, "%s: field '%s' is "
+			    "missing", ctx, key);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' is not a string",
+		    ctx, key);
+	s = json_object_get_string(v);
+	n = json_object_get_string_len(v);
+	if (memchr(s, '\0', (size_t)n) != NULL)
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' contains a NUL "
+		    "byte", ctx, key);
+	*out = xstrndup(s, (size_t)n);
+	return 0;
+}
+
+/* An integer field (epoch ms); a string of digits is tolerated. */
+static int
+api_field_int64(struct json_object *o, const char *key, const char *ctx,
+    int64_t *out, struct ldrt_err *e)
+{
+	struct json_object *v;
+	const char *s;
+	char *end;
+	long long ll;
+
+	*out = 0;
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' is missing",
+		    ctx, key);
+	if (json_object_is_type(v, json_type_int)) {
+		errno = 0;
+		*out = json_object_get_int64(v);
+		if (*out < 0 || *out == INT64_MAX)
+			return err_set(e, EX_PROTOCOL, "%s: field '%s' is out "
+			    "of range", ctx, key);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' is not an "
+		    "integer", ctx, key);
+	s = json_object_get_string(v);
+	if (*s == '\0' || strlen(s) > 18 ||
+	    strspn(s, "0123456789") != strlen(s))
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' is not an "
+		    "integer", ctx, key);
+	errno = 0;
+	ll = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' is out of range",
+		    ctx, key);
+	*out = ll;
+	return 0;
+}
+
+/*
+ * fullKey: optional; if present, non-empty printable ASCII of at most
+ * SECRET_MAX bytes.  Copied into a secret string at once, and json-c's
+ * copy in the tree is wiped.
+ */
+static int
+api_field_key(struct json_object *o, const char *ctx, char **out,
+    struct ldrt_err *e)
+{
+	struct json_object *v;
+	char *s;
+	size_t n, i;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(o, "fullKey", &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return err_set(e, EX_PROTOCOL, "%s: field 'fullKey' is not a "
+		    "string", ctx);
+	s = (char *)json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			break;
+	if (n == 0 || n > SECRET_MAX || i < n) {
+		secret_wipe(s, n);
+		return err_set(e, EX_PROTOCOL, "%s: field 'fullKey' is not a "
+		    "printable key", ctx);
+	}
+	*out = secret_strndup(s, n);
+	secret_wipe(s, n);
+	return 0;
+}
+
+static char *
+api_json_compact(struct json_object *o)
+{
+	return xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static int
+api_config_from(struct json_object *o, const char *ctx,
+    struct relay_config *out, struct ldrt_err *e)
+{
+	struct relay_config c = RELAY_CONFIG_INIT;
+	struct json_object *pol;
+
+	if (!json_object_is_type(o, json_type_object))
+		return err_set(e, EX_PROTOCOL, "%s: not a JSON object", ctx);
+	if (api_field_string(o, "_id", 1, ctx, &c.id, e) != 0 ||
+	    api_field_string(o, "name", 1, ctx, &c.name, e) != 0 ||
+	    api_field_string(o, "displayKey", 1, ctx, &c.display_key, e) != 0 ||
+	    api_field_int64(o, "creationDate", ctx, &c.creation_ms, e) != 0 ||
+	    api_field_int64(o, "lastModified", ctx, &c.modified_ms, e) != 0 ||
+	    api_field_key(o, ctx, &c.full_key, e) != 0)
+		goto fail;
+	if (!api_id_valid(c.id)) {
+		err_set(e, EX_PROTOCOL, "%s: field '_id' is not a valid id",
+		    ctx);
+		goto fail;
+	}
+	if (!json_object_object_get_ex(o, "policy", &pol) || pol == NULL) {
+		err_set(e, EX_PROTOCOL, "%s: field 'policy' is missing", ctx);
+		goto fail;
+	}
+	if (!json_object_is_type(pol, json_type_array)) {
+		err_set(e, EX_PROTOCOL, "%s: field 'policy' is not an array",
+		    ctx);
+		goto fail;
+	}
+	c.policy_json = api_json_compact(pol);
+	*out = c;
+	return 0;
+fail:
+	relay_config_release(&c);
+	return -1;
+}
+
+int
+api_parse_config(const char *json, size_t len, struct relay_config *out,
+    struct ldrt_err *e)
+{
+	struct json_object *o;
+	int r;
+
+	*out = (struct relay_config)RELAY_CONFIG_INIT;
+	if (api_json_parse(json, len, API_JSON_DEPTH, "relay config",
+	    EX_PROTOCOL, &o, e) != 0)
+		return -1;
+	r = api_config_from(o, "relay config", out, e);
+	json_object_put(o);
+	return r;
+}
+
+int
+api_parse_list(const char *json, size_t len, struct relay_config_list *out,
+    struct ldrt_err *e)
+{
+	struct relay_config_list l = RELAY_CONFIG_LIST_INIT;
+	struct json_object *o, *items;
+	char ctx[48];
+	size_t i, n;
+	int r = -1;
+
+	out->items = NULL;
+	out->n = 0;
+	if (api_json_parse(json, len, API_JSON_DEPTH, "relay config list",
+	    EX_PROTOCOL, &o, e) != 0)
+		return -1;
+	if (!json_object_is_type(o, json_type_object)) {
+		err_set(e, EX_PROTOCOL, "relay config list: not a JSON object");
+		goto out;
+	}
+	if (!json_object_object_get_ex(o, "items", &items) ||
+	    !json_object_is_type(items, json_type_array)) {
+		err_set(e, EX_PROTOCOL, "relay config list: field 'items' is "
+		    "missing or not an array");
+		goto out;
+	}
+	n = json_object_array_length(items);
+	l.items = xcalloc(n, sizeof(*l.items));
+	for (i = 0; i < n; i++) {
+		snprintf(ctx, sizeof(ctx), "relay config list: items[%zu]", i);
+		if (api_config_from(json_object_array_get_idx(items, i), ctx,
+		    &l.items[i], e) != 0)
+			goto out;
+		l.n++;
+	}
+	*out = l;
+	l.items = NULL;
+	l.n = 0;
+	r = 0;
+out:
+	relay_config_list_release(&l);
+	json_object_put(o);
+	return r;
+}
+
+/* Identity fields are all optional: a wrong type counts as absent. */
+static char *
+api_ident_string(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	return xstrndup(s, strlen(s));
+}
+
+int
+api_parse_identity(const char *json, size_t len, struct caller_identity *out,
+    struct ldrt_err *e)
+{
+	struct json_object *o, *v;
+
+	memset(out, 0, sizeof(*out));
+	out->service_token = -1;
+	if (api_json_parse(json, len, API_JSON_DEPTH, "caller identity",
+	    EX_PROTOCOL, &o, e) != 0)
+		return -1;
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return err_set(e, EX_PROTOCOL, "caller identity: not a JSON "
+		    "object");
+	}
+	out->account_id = api_ident_string(o, "accountId");
+	out->member_id = api_ident_string(o, "memberId");
+	out->token_name = api_ident_string(o, "tokenName");
+	out->token_kind = api_ident_string(o, "tokenKind");
+	out->auth_kind = api_ident_string(o, "authKind");
+	if (json_object_object_get_ex(o, "serviceToken", &v) &&
+	    json_object_is_type(v, json_type_boolean))
+		out->service_token = json_object_get_boolean(v) ? 1 : 0;
+	json_object_put(o);
+	return 0;
+}
+
+int
+api_parse_error(const char *json, size_t len, char *buf, size_t buflen)
+{
+	struct json_object *o, *v = NULL;
+	int r = -1;
+
+	if (buflen > 0)
+		buf[0] = '\0';
+	if (api_json_parse(json, len, 8, "error", EX_PROTOCOL, &o, NULL) != 0)
+		return -1;
+	if (json_object_is_type(o, json_type_object) &&
+	    ((json_object_object_get_ex(o, "message", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) > 0) ||
+	    (json_object_object_get_ex(o, "code", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    json_object_get_string_len(v) > 0))) {
+		api_copy_line(json_object_get_string(v),
+		    strlen(json_object_get_string(v)), buf, buflen);
+		r = 0;
+	}
+	json_object_put(o);
+	return r;
+}
+
+/* ---- policies ---- */
+
+static int
+api_policy_strings(struct json_object *st, const char *key, size_t idx,
+    struct ldrt_err *e)
+{
+	struct json_object *v;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(st, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_array))
+		return err_set(e, EX_DATAERR, "policy: statement %zu: '%s' is "
+		    "not an array", idx + 1, key);
+	n = json_object_array_length(v);
+	for (i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(v, i),
+		    json_type_string))
+			return err_set(e, EX_DATAERR, "policy: statement %zu: "
+			    "'%s' must hold only strings", idx + 1, key);
+	return 0;
+}
+
+static int
+api_policy_statement(struct json_object *st, size_t idx, struct ldrt_err *e)
+{
+	static const char *const lists[] = {
+		"resources", "notResources", "actions", "notActions"
+	};
+	struct json_object *eff;
+	const char *s;
+	size_t i;
+
+	if (!json_object_is_type(st, json_type_object))
+		return err_set(e, EX_DATAERR, "policy: statement %zu is not an "
+		    "object", idx + 1);
+	if (!json_object_object_get_ex(st, "effect", &eff) ||
+	    !json_object_is_type(eff, json_type_string))
+		return err_set(e, EX_DATAERR, "policy: statement %zu: 'effect' "
+		    "is missing or not a string", idx + 1);
+	s = json_object_get_string(eff);
+	if (strcmp(s, "allow") != 0 && strcmp(s, "deny") != 0)
+		return err_set(e, EX_DATAERR, "policy: statement %zu: 'effect' "
+		    "must be \"allow\" or \"deny\"", idx + 1);
+	for (i = 0; i < LDRT_ARRAY_SIZE(lists); i++)
+		if (api_policy_strings(st, lists[i], idx, e) != 0)
+			return -1;
+	json_object_object_foreach(st, key, val) {
+		int known = strcmp(key, "effect") == 0;
+
+		(void)val;
+		for (i = 0; i < LDRT_ARRAY_SIZE(lists); i++)
+			if (strcmp(key, lists[i]) == 0)
+				known = 1;
+		if (!known) {
+			char shown[40];
+
+			api_copy_line(key, strlen(key), shown, sizeof(shown));
+			return err_set(e, EX_DATAERR, "policy: statement %zu: "
+			    "unknown field '%s'", idx + 1, shown);
+		}
+	}
+	return 0;
+}
+
+static int
+api_policy_parse(const char *json, size_t len, struct json_object **out,
+    struct ldrt_err *e)
+{
+	struct json_object *o;
+	size_t i, n;
+
+	*out = NULL;
+	if (api_json_parse(json, len, API_JSON_DEPTH, "policy", EX_DATAERR,
+	    &o, e) != 0)
+		return -1;
+	if (!json_object_is_type(o, json_type_array)) {
+		json_object_put(o);
+		return err_set(e, EX_DATAERR, "policy: not a JSON array of "
+		    "statements");
+	}
+	if ((n = json_object_array_length(o)) == 0) {
+		json_object_put(o);
+		return err_set(e, EX_DATAERR, "policy: no statements");
+	}
+	for (i = 0; i < n; i++)
+		if (api_policy_statement(json_object_array_get_idx(o, i), i,
+		    e) != 0) {
+			json_object_put(o);
+			return -1;
+		}
+	*out = o;
+	return 0;
+}
+
+int
+api_policy_normalize(const char *json, size_t len, char **out,
+    struct ldrt_err *e)
+{
+	struct json_object *o;
+
+	*out = NULL;
+	if (api_policy_parse(json, len, &o, e) != 0)
+		return -1;
+	*out = api_json_compact(o);
+	json_object_put(o);
+	return 0;
+}
+
+/* ---- URLs ---- */
+
+static int
+api_host_loopback(const char *host)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+/* Splits the authority "host[:port]" or "[v6][:port]" and checks it. */
+static int
+api_url_authority(const char *auth, size_t n, int https, struct api_url *u,
+    struct ldrt_err *e)
+{
+	char host[API_HOST_MAX], port[8] = "";
+	const char *hp = auth, *pp = NULL, *close;
+	size_t hl, i;
+	long pn;
+	struct in6_addr a6;
+
+	if (n == 0)
+		return err_set(e, EX_CONFIG, "API URL has no host");
+	if (auth[0] == '[') {
+		close = memchr(auth, ']', n);
+		if (close == NULL)
+			return err_set(e, EX_CONFIG, "API URL has a bad IPv6 "
+			    "address");
+		hp = auth + 1;
+		hl = (size_t)(close - hp);
+		if (close + 1 < auth + n) {
+			if (close[1] != ':')
+				return err_set(e, EX_CONFIG, "API URL has a bad "
+				    "host");
+			pp = close + 2;
+		}
+	} else {
+		close = memchr(auth, ':', n);
+		hl = close != NULL ? (size_t)(close - auth) : n;
+		if (close != NULL)
+			pp = close + 1;
+	}
+	if (hl == 0 || hl >= sizeof(host) - 2)
+		return err_set(e, EX_CONFIG, "API URL has a bad host");
+	memcpy(host, hp, hl);
+	host[hl] = '\0';
+	for (i = 0; i < hl; i++)
+		host[i] = (char)tolower((unsigned char)host[i]);
+	if (auth[0] == '[') {
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			return err_set(e, EX_CONFIG, "API URL has a bad IPv6 "
+			    "address");
+	} else if (strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-") != hl ||
+	    host[0] == '-' || host[0] == '.') {
+		return err_set(e, EX_CONFIG, "API URL has a bad host");
+	}
+	if (pp != NULL) {
+		size_t pl = (size_t)(auth + n - pp);
+
+		if (pl == 0 || pl > 5 || strspn(pp, "0123456789") < pl)
+			return err_set(e, EX_CONFIG, "API URL has a bad port");
+		memcpy(port, pp, pl);
+		port[pl] = '\0';
+		pn = strtol(port, NULL, 10);
+		if (pn < 1 || pn > 65535)
+			return err_set(e, EX_CONFIG, "API URL has a bad port");
+		if (pn == (https ? 443 : 80))
+			port[0] = '\0';
+		else
+			snprintf(port, sizeof(port), "%ld", pn);
+	}
+	u->https = https;
+	u->loopback = api_host_loopback(host);
+	snprintf(u->host, sizeof(u->host), "%s%s%s%s%s",
+	    auth[0] == '[' ? "[" : "", host, auth[0] == '[' ? "]" : "",
+	    port[0] != '\0' ? ":" : "", port);
+	return 0;
+}
+
+static int
+api_url_parse(const char *url, struct api_url *u, struct ldrt_err *e)
+{
+	const char *p;
+	size_t n;
+	int https;
+
+	memset(u, 0, sizeof(*u));
+	if (url == NULL)
+		return err_set(e, EX_CONFIG, "no API URL");
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return err_set(e, EX_CONFIG, "API URL contains spaces "
+			    "or control characters");
+	if (strncasecmp(url, "https://", 8) == 0) {
+		https = 1;
+		p = url + 8;
+	} else if (strncasecmp(url, "http://", 7) == 0) {
+		https = 0;
+		p = url + 7;
+	} else {
+		return err_set(e, EX_CONFIG, "API URL must start with "
+		    "https://");
+	}
+	n = strcspn(p, "/?#@");
+	if (p[n] == '@')
+		return err_set(e, EX_CONFIG, "API URL must not contain user "
+		    "information");
+	if (p[n] != '\0' && strcmp(p + n, "/") != 0)
+		return err_set(e, EX_CONFIG, "API URL must be https://HOST[:PORT] "
+		    "without a path, query or fragment");
+	return api_url_authority(p, n, https, u, e);
+}
+
+int
+api_url_is_loopback(const char *url)
+{
+	struct api_url u;
+
+	return api_url_parse(url, &u, NULL) == 0 && u.loopback;
+}
+
+int
+api_check_url(const char *url, struct ldrt_err *e)
+{
+	struct api_url u;
+
+	if (api_url_parse(url, &u, e) != 0)
+		return -1;
+	if (!u.https && !u.loopback)
+		return err_set(e, EX_CONFIG, "refusing plain http:// to "
+		    "non-loopback host '%s'", u.host);
+	return 0;
+}
+
+/* ---- the client ---- */
+
+int
+api_new(const struct api_opts *o, struct api **out, struct ldrt_err *e)
+{
+	struct http_opts ho = { NULL, NULL, 0, 0, NULL };
+	struct api_url u;
+	struct api *a;
+	const char *t;
+
+	*out = NULL;
+	if (api_check_url(o->base_url, e) != 0 ||
+	    api_url_parse(o->base_url, &u, e) != 0)
+		return -1;
+	if (o->token == NULL || o->token[0] == '\0')
+		return err_set(e, EX_CONFIG, "no API access token");
+	for (t = o->token; *t != '\0'; t++)
+		if ((unsigned char)*t < 0x20 || *t == 0x7f)
+			return err_set(e, EX_DATAERR, "the API access token "
+			    "contains control characters");
+	ho.ca_bundle = o->ca_bundle;
+	ho.proxy = o->proxy;
+	ho.timeout = o->timeout;
+	a = xcalloc(1, sizeof(*a));
+	if (http_new(&ho, &a->http, e) != 0) {
+		free(a);
+		return -1;
+	}
+	a->host = xstrdup(u.host);
+	a->base = xasprintf("%s://%s", u.https ? "https" : "http", u.host);
+	a->token = secret_strdup(o->token);
+	*out = a;
+	return 0;
+}
+
+void
+api_free(struct api *a)
+{
+	if (a == NULL)
+		return;
+	http_free(a->http);
+	free(a->base);
+	free(a->host);
+	secret_free(a->token);
+	free(a);
+}
+
+const char *
+api_host(const struct api *a)
+{
+	return a->host;
+}
+
+static int
+api_call(struct api *a, const char *method, const char *path,
+    const char *body, enum http_idempotency idem, struct http_response *resp,
+    struct ldrt_err *e)
+{
+	struct http_header hd[] = {
+		{ "Authorization", a->token, 1 },
+		{ "LD-API-Version", API_VERSION_HEADER, 0 },
+		{ "Accept", "application/json", 0 },
+		{ "Content-Type", "application/json", 0 },
+	};
+	char *url;
+	int r;
+
+	url = xasprintf("%s%s", a->base, path);
+	/* Content-Type only when there is a body (not on the empty reset) */
+	r = http_request(a->http, method, url, hd,
+	    body != NULL && body[0] != '\0' ? 4 : 3, body,
+	    body != NULL ? strlen(body) : 0, idem, resp, e);
+	free(url);
+	return r;
+}
+
+static const char *
+api_reason(long status)
+{
+	static const struct {
+		long		 code;
+		const char	*text;
+	} t[] = {
+		{ 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 403, "Forbidden" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 409, "Conflict" },
+		{ 413, "Content Too Large" }, { 422, "Unprocessable Content" },
+		{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
+		{ 501, "Not Implemented" }, { 502, "Bad Gateway" },
+		{ 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
+	};
+	size_t i;
+
+	for (i = 0; i < LDRT_ARRAY_SIZE(t); i++)
+		if (t[i].code == status)
+			return t[i].text;
+	return "";
+}
+
+/* The server's message (token scrubbed, one line, cut), or the status. */
+static void
+api_detail(struct api *a, const struct http_response *r, char *buf,
+    size_t len)
+{
+	char msg[2048], *p;
+	size_t tl = strlen(a->token);
+
+	if (r->body != NULL && api_parse_error(secbuf_str(r->body),
+	    secbuf_len(r->body), msg, sizeof(msg)) == 0) {
+		while (tl > 0 && (p = strstr(msg, a->token)) != NULL)
+			memset(p, '*', tl);
+		api_copy_line(msg, strlen(msg), buf, len);
+		return;
+	}
+	snprintf(buf, len, "HTTP %ld%s%s", r->status,
+	    api_reason(r->status)[0] != '\0' ? " " : "", api_reason(r->status));
+}
+
+static int
+api_status_error(struct api *a, const struct http_response *r, enum api_op op,
+    const char *id, struct ldrt_err *e)
+{
+	char d[API_DETAIL_MAX], act[API_ID_MAX + 64];
+	long s = r->status;
+
+	api_detail(a, r, d, sizeof(d));
+	switch (op) {
+	case API_OP_LIST:
+	case API_OP_CHECK:
+		snprintf(act, sizeof(act), "list relay configs");
+		break;
+	case API_OP_GET:
+		snprintf(act, sizeof(act), "read relay config '%s'", id);
+		break;
+	case API_OP_CREATE:
+		snprintf(act, sizeof(act), "create relay configs");
+		break;
+	case API_OP_UPDATE:
+		snprintf(act, sizeof(act), "update relay config '%s'", id);
+		break;
+	case API_OP_DELETE:
+		snprintf(act, sizeof(act), "delete relay config '%s'", id);
+		break;
+	case API_OP_RESET:
+		snprintf(act, sizeof(act), "reset the key of relay config '%s'",
+		    id);
+		break;
+	default:
+		snprintf(act, sizeof(act), "read the caller identity");
+		break;
+	}
+	if (s == 401)
+		return err_set(e, EX_NOPERM, "API rejected the token: %s", d);
+	if (s == 403 && op == API_OP_CHECK)
+		return err_set(e, EX_NOPERM, "token lacks relay-proxy "
+		    "permissions: %s", d);
+	if (s == 403)
+		return err_set(e, EX_NOPERM, "the token lacks permission to "
+		    "%s: %s", act, d);
+	if (s == 404 && id != NULL)
+		return err_set(e, EX_NOUSER, "no relay config with id '%s'", id);
+	if (s == 404)
+		return err_set(e, EX_CONFIG, "cannot %s: API endpoint not found "
+		    "(HTTP 404); check the API URL", act);
+	if (s == 400 || s == 422)
+		return err_set(e, EX_DATAERR, "API refused to %s: %s", act, d);
+	if (s == 409)
+		return err_set(e, EX_TEMPFAIL, "cannot %s: conflicting "
+		    "concurrent change; try again later (%s)", act, d);
+	if (s == 429)
+		return err_set(e, EX_TEMPFAIL, "rate limited by the API");
+	if (s >= 500 && s <= 599)
+		return err_set(e, EX_UNAVAILABLE, "API unavailable: HTTP %ld",
+		    s);
+	return err_set(e, EX_PROTOCOL, "cannot %s: unexpected answer from the "
+	    "API: %s", act, d);
+}
+
+static int
+api_ok(long status)
+{
+	return status >= 200 && status <= 299;
+}
+
+static const char *
+api_body(const struct http_response *r, size_t *len)
+{
+	*len = r->body != NULL ? secbuf_len(r->body) : 0;
+	return r->body != NULL ? secbuf_str(r->body) : "";
+}
+
+int
+api_list(struct api *a, struct relay_config_list *out, struct ldrt_err *e)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	const char *b;
+	size_t n;
+	int rc = -1;
+
+	out->items = NULL;
+	out->n = 0;
+	if (api_call(a, "GET", API_PATH, NULL, HTTP_IDEMPOTENT, &r, e) != 0)
+		goto out;
+	if (!api_ok(r.status)) {
+		api_status_error(a, &r, API_OP_LIST, NULL, e);
+		goto out;
+	}
+	b = api_body(&r, &n);
+	rc = api_parse_list(b, n, out, e);
+out:
+	http_response_release(&r);
+	return rc;
+}
+
+int
+api_check_token(struct api *a, struct ldrt_err *e)
+{
+	struct relay_config_list l = RELAY_CONFIG_LIST_INIT;
+	struct http_response r = HTTP_RESPONSE_INIT;
+	const char *b;
+	size_t n;
+	int rc = -1;
+
+	if (api_call(a, "GET", API_PATH, NULL, HTTP_IDEMPOTENT, &r, e) != 0)
+		goto out;
+	if (!api_ok(r.status)) {
+		api_status_error(a, &r, API_OP_CHECK, NULL, e);
+		goto out;
+	}
+	b = api_body(&r, &n);
+	rc = api_parse_list(b, n, &l, e);
+	relay_config_list_release(&l);
+out:
+	http_response_release(&r);
+	return rc;
+}
+
+int
+api_get(struct api *a, const char *id, struct relay_config *out,
+    struct ldrt_err *e)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	const char *b;
+	char *path;
+	size_t n;
+	int rc = -1;
+
+	*out = (struct relay_config)RELAY_CONFIG_INIT;
+	if (api_id_check(id, e) != 0)
+		return -1;
+	path = xasprintf("%s/%s", API_PATH, id);
+	if (api_call(a, "GET", path, NULL, HTTP_IDEMPOTENT, &r, e) != 0)
+		goto out;
+	if (!api_ok(r.status)) {
+		api_status_error(a, &r, API_OP_GET, id, e);
+		goto out;
+	}
+	b = api_body(&r, &n);
+	rc = api_parse_config(b, n, out, e);
+	if (rc == 0 && out->full_key != NULL) {
+		/* GET never shows the key; do not keep one if it does */
+		secret_free(out->full_key);
+		out->full_key = NULL;
+	}
+out:
+	free(path);
+	http_response_release(&r);
+	return rc;
+}
+
+int
+api_create(struct api *a, const char *name, const char *policy_json,
+    struct relay_config *out, struct ldrt_err *e)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	struct json_object *req = NULL, *pol;
+	const char *b;
+	char *body = NULL;
+	size_t n;
+	int rc = -1, hr;
+
+	*out = (struct relay_config)RELAY_CONFIG_INIT;
+	if (name == NULL || name[0] == '\0')
+		return err_set(e, EX_DATAERR, "relay config name is empty");
+	if (policy_json == NULL)
+		return err_set(e, EX_DATAERR, "policy: missing");
+	if (api_policy_parse(policy_json, strlen(policy_json), &pol, e) != 0)
+		return -1;
+	req = json_object_new_object();
+	json_object_object_add(req, "name", json_object_new_string(name));
+	json_object_object_add(req, "policy", pol);
+	body = api_json_compact(req);
+	hr = api_call(a, "POST", API_PATH, body, HTTP_NOT_IDEMPOTENT, &r, e);
+	if (hr == HTTP_OUTCOME_UNKNOWN) {
+		err_set(e, e != NULL && e->ex == EX_PROTOCOL ? EX_PROTOCOL :
+		    EX_TEMPFAIL, "create sent but no usable response received; "
+		    "a relay config may have been created (see 'list')");
+		rc = API_OUTCOME_UNKNOWN;
+		goto out;
+	}
+	if (hr != 0)
+		goto out;
+	if (!api_ok(r.status)) {
+		api_status_error(a, &r, API_OP_CREATE, NULL, e);
+		goto out;
+	}
+	b = api_body(&r, &n);
+	if (api_parse_config(b, n, out, e) != 0) {
+		err_prefix(e, "relay config created but its response is "
+		    "unusable");
+		rc = API_OUTCOME_UNKNOWN;
+		goto out;
+	}
+	if (out->full_key == NULL) {
+		err_set(e, EX_PROTOCOL, "create response lacks the key (relay "
+		    "config '%s' was created without it; delete it)", out->id);
+		relay_config_release(out);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(body);
+	json_object_put(req);
+	http_response_release(&r);
+	return rc;
+}
+
+/* The PATCH body: only the replace operations asked for. */
+static int
+api_update_body(const char *new_name, const char *policy_json,
+    const char *comment, char **out, struct ldrt_err *e)
+{
+	struct json_object *req, *ops, *op, *pol;
+
+	*out = NULL;
+	if (new_name == NULL && policy_json == NULL)
+		return err_set(e, EX_USAGE, "nothing to update");
+	if (new_name != NULL && new_name[0] == '\0')
+		return err_set(e, EX_DATAERR, "relay config name is empty");
+	pol = NULL;
+	if (policy_json != NULL && api_policy_parse(policy_json,
+	    strlen(policy_json), &pol, e) != 0)
+		return -1;
+	req = json_object_new_object();
+	ops = json_object_new_array();
+	if (new_name != NULL) {
+		op = json_object_new_object();
+		json_object_object_add(op, "op", json_object_new_string("replace"));
+		json_object_object_add(op, "path", json_object_new_string("/name"));
+		json_object_object_add(op, "value",
+		    json_object_new_string(new_name));
+		json_object_array_add(ops, op);
+	}
+	if (pol != NULL) {
+		op = json_object_new_object();
+		json_object_object_add(op, "op", json_object_new_string("replace"));
+		json_object_object_add(op, "path",
+		    json_object_new_string("/policy"));
+		json_object_object_add(op, "value", pol);
+		json_object_array_add(ops, op);
+	}
+	json_object_object_add(req, "patch", ops);
+	if (comment != NULL)
+		json_object_object_add(req, "comment",
+		    json_object_new_string(comment));
+	*out = api_json_compact(req);
+	json_object_put(req);
+	return 0;
+}
+
+int
+api_update(struct api *a, const char *id, const char *new_name,
+    const char *policy_json, const char *comment, struct relay_config *out,
+    struct ldrt_err *e)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	char *path = NULL, *body = NULL;
+	const char *b;
+	size_t n;
+	int rc = -1, hr, try;
+
+	*out = (struct relay_config)RELAY_CONFIG_INIT;
+	if (api_id_check(id, e) != 0 ||
+	    api_update_body(new_name, policy_json, comment, &body, e) != 0)
+		return -1;
+	path = xasprintf("%s/%s", API_PATH, id);
+	for (try = 0;; try++) {
+		hr = api_call(a, "PATCH", path, body, HTTP_NOT_IDEMPOTENT, &r,
+		    e);
+		if (hr == HTTP_OUTCOME_UNKNOWN) {
+			err_set(e, EX_TEMPFAIL, "update of relay config '%s' "
+			    "sent but no response received; it may have been "
+			    "applied", id);
+			goto out;
+		}
+		if (hr != 0)
+			goto out;
+		if (r.status != 409 || try >= API_409_RETRIES)
+			break;
+		log_verbose("conflicting update of relay config '%s' (HTTP "
+		    "409); retrying", id);
+		http_response_release(&r);
+		http_backoff(a->http, try + 1);
+	}
+	if (!api_ok(r.status)) {
+		api_status_error(a, &r, API_OP_UPDATE, id, e);
+		goto out;
+	}
+	b = api_body(&r, &n);
+	rc = api_parse_config(b, n, out, e);
+	if (rc == 0 && out->full_key != NULL) {
+		secret_free(out->full_key);
+		out->full_key = NULL;
+	}
+out:
+	free(path);
+	free(body);
+	http_response_release(&r);
+	return rc;
+}
+
+int
+api_delete(struct api *a, const char *id, struct ldrt_err *e)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	char *path;
+	int rc = -1;
+
+	if (api_id_check(id, e) != 0)
+		return -1;
+	path = xasprintf("%s/%s", API_PATH, id);
+	if (api_call(a, "DELETE", path, NULL, HTTP_IDEMPOTENT, &r, e) != 0)
+		goto out;
+	if (r.status == 404 && r.tries > 1) {
+		/* an earlier try was applied and its answer lost */
+		log_verbose("relay config '%s' already gone after a retry", id);
+		rc = 0;
+	} else if (!api_ok(r.status)) {
+		api_status_error(a, &r, API_OP_DELETE, id, e);
+	} else {
+		rc = 0;
+	}
+out:
+	free(path);
+	http_response_release(&r);
+	return rc;
+}
+
+int
+api_reset(struct api *a, const char *id, int64_t expiry_ms,
+    struct relay_config *out, struct ldrt_err *e)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	const char *b;
+	char *path;
+	size_t n;
+	int rc = -1, hr;
+
+	*out = (struct relay_config)RELAY_CONFIG_INIT;
+	if (api_id_check(id, e) != 0)
+		return -1;
+	if (expiry_ms >= 0)
+		path = xasprintf("%s/%s/reset?expiry=%lld", API_PATH, id,
+		    (long long)expiry_ms);
+	else
+		path = xasprintf("%s/%s/reset", API_PATH, id);
+	hr = api_call(a, "POST", path, NULL, HTTP_NOT_IDEMPOTENT, &r, e);
+	if (hr == HTTP_OUTCOME_UNKNOWN) {
+		if (e != NULL && e->ex == EX_PROTOCOL)
+			err_set(e, EX_PROTOCOL, "reset sent but its response "
+			    "was unreadable (too large); the key may have "
+			    "changed");
+		else
+			err_set(e, EX_TEMPFAIL, "reset sent but no response "
+			    "received; the key may have changed");
+		rc = API_OUTCOME_UNKNOWN;
+		goto out;
+	}
+	if (hr != 0)
+		goto out;
+	if (r.status == 502 || r.status == 504) {
+		/* a gateway may have passed the request on before failing */
+		err_set(e, EX_TEMPFAIL, "reset sent but the API answered HTTP "
+		    "%ld; the key may have changed", r.status);
+		rc = API_OUTCOME_UNKNOWN;
+		goto out;
+	}
+	if (!api_ok(r.status)) {
+		api_status_error(a, &r, API_OP_RESET, id, e);
+		goto out;
+	}
+	b = api_body(&r, &n);
+	if (api_parse_config(b, n, out, e) != 0) {
+		err_prefix(e, "reset done but its response is unusable; the "
+		    "key has changed");
+		rc = API_OUTCOME_UNKNOWN;
+		goto out;
+	}
+	if (out->full_key == NULL) {
+		relay_config_release(out);
+		err_set(e, EX_PROTOCOL, "reset response lacks the key; the key "
+		    "has changed");
+		rc = API_OUTCOME_UNKNOWN;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(path);
+	http_response_release(&r);
+	return rc;
+}
+
+int
+api_caller_identity(struct api *a, struct caller_identity *out,
+    struct ldrt_err *e)
+{
+	struct http_response r = HTTP_RESPONSE_INIT;
+	const char *b;
+	size_t n;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->service_token = -1;
+	if (api_call(a, "GET", API_IDENT_PATH, NULL, HTTP_IDEMPOTENT, &r,
+	    e) != 0)
+		goto out;
+	if (!api_ok(r.status)) {
+		api_status_error(a, &r, API_OP_IDENTITY, NULL, e);
+		goto out;
+	}
+	b = api_body(&r, &n);
+	rc = api_parse_identity(b, n, out, e);
+out:
+	http_response_release(&r);
+	return rc;
+}
