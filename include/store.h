@@ -95,7 +95,37 @@ int	store_delete(struct store *s, const struct store_key *k,
 int	store_list(struct store *s, const struct store_key *pattern,
 	    struct store_item **items, size_t *n, struct ldrt_err *e);
 
-/* Backend constructors (used by store_open and tests). */
+/* "api-token" / "relay-key" (the Secret Service "kind" attribute). */
+const char *store_kind_name(enum store_kind k);
+
+/*
+ * Session-bus discovery; call before the first GLib D-Bus use (the bus is
+ * cached per process).  Non-interactive: unsets DISPLAY so GLib never
+ * autolaunches dbus-launch.  If DBUS_SESSION_BUS_ADDRESS and XDG_RUNTIME_DIR
+ * are both unset and /run/user/<uid>/bus is a socket owned by the user,
+ * sets DBUS_SESSION_BUS_ADDRESS to it (cron, systemd timers).  If no bus
+ * can be found at all: -1, EX_UNAVAILABLE "no D-Bus session bus; ...".
+ * Idempotent.  store_secret_service_open() calls it.
+ */
+int	store_prepare_bus(int interactive, struct ldrt_err *e);
+
+/*
+ * File store helpers.  store_file_default_path(): $XDG_DATA_HOME/
+ * ld-relay-token/store (else ~/.local/share/...); caller frees.
+ * store_file_exists(): 1 if the store file at o->file_path (or the default)
+ * exists.  store_file_passphrase_configured(): 1 if a non-tty passphrase
+ * source is configured (o->passphrase_file, LDRT_PASSPHRASE_FILE or
+ * $CREDENTIALS_DIRECTORY/ld-relay-token.passphrase).
+ *
+ * Test-only knob: LDRT_SCRYPT_N (a power of two, 2^10..2^20) replaces the
+ * tuned scrypt N when a new store is created, so test suites stay fast.
+ */
+char	*store_file_default_path(void);
+int	store_file_exists(const struct store_opts *o);
+int	store_file_passphrase_configured(const struct store_opts *o);
+
+/* Backend constructors (used by store_open and tests).  On failure s is
+ * left without ops/priv; the caller frees s->why if set. */
 int	store_secret_service_open(const struct store_opts *o, struct store *s,
 	    struct ldrt_err *e);
 int	store_file_open(const struct store_opts *o, struct store *s,

@@ -1,0 +1,179 @@
+/*
+ * store.c: backend selection and the store interface.
+ *
+ * "auto": the Secret Service if it answers within the deadline; else the
+ * file store if the store file exists or a passphrase source is configured;
+ * else EX_UNAVAILABLE naming both options.  store_reason() says which
+ * backend was chosen and why (for status).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ldrt.h"
+#include "secret.h"
+#include "store.h"
+
+const char *
+store_kind_name(enum store_kind k)
+{
+	return k == STORE_RELAY_KEY ? "relay-key" : "api-token";
+}
+
+void
+store_items_free(struct store_item *items, size_t n)
+{
+	size_t i;
+
+	if (items == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(items[i].profile);
+		free(items[i].api_host);
+		free(items[i].relay_id);
+		free(items[i].relay_name);
+	}
+	free(items);
+}
+
+static int
+store_open_file(const struct store_opts *o, struct store *s, const char *why,
+    struct ldrt_err *e)
+{
+	if (store_file_open(o, s, e) != 0)
+		return -1;
+	s->why = xstrdup(why);
+	return 0;
+}
+
+int
+store_open(const struct store_opts *o, struct store **out,
+    struct ldrt_err *e)
+{
+	struct ldrt_err sse = LDRT_ERR_INIT;
+	const char *b = o->backend != NULL ? o->backend : "auto";
+	struct store *s;
+	char *why = NULL;
+	int r = -1;
+
+	*out = NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->opts = *o;
+	if (strcmp(b, "secret-service") == 0) {
+		if (store_secret_service_open(o, s, e) != 0)
+			goto out;
+		s->why = xstrdup("secret-service: selected by configuration");
+	} else if (strcmp(b, "file") == 0) {
+		if (store_open_file(o, s, "file: selected by configuration",
+		    e) != 0)
+			goto out;
+	} else if (strcmp(b, "auto") == 0) {
+		if (store_secret_service_open(o, s, &sse) == 0) {
+			s->why = xstrdup("secret-service: answered on the "
+			    "session bus");
+		} else if (store_file_exists(o)) {
+			why = xasprintf("file: Secret Service unavailable "
+			    "(%s), store file exists", sse.msg);
+			if (store_open_file(o, s, why, e) != 0)
+				goto out;
+		} else if (store_file_passphrase_configured(o)) {
+			why = xasprintf("file: Secret Service unavailable "
+			    "(%s), passphrase source configured", sse.msg);
+			if (store_open_file(o, s, why, e) != 0)
+				goto out;
+		} else {
+			err_set(e, sse.ex == EX_NOPERM ? EX_NOPERM :
+			    EX_UNAVAILABLE, "no secret store: %s; start a "
+			    "Secret Service (gnome-keyring-daemon) or use "
+			    "--store file with LDRT_PASSPHRASE_FILE", sse.msg);
+			goto out;
+		}
+	} else {
+		err_set(e, EX_CONFIG, "unknown store '%s' (expected auto, "
+		    "secret-service or file)", b);
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	r = 0;
+ out:
+	free(why);
+	if (s != NULL) {
+		free(s->why);
+		free(s);
+	}
+	return r;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ops != NULL && s->ops->close != NULL)
+		s->ops->close(s);
+	free(s->why);
+	free(s);
+}
+
+const char *
+store_backend_name(const struct store *s)
+{
+	return s != NULL && s->ops != NULL ? s->ops->name : "none";
+}
+
+const char *
+store_reason(const struct store *s)
+{
+	return s != NULL && s->why != NULL ? s->why : "";
+}
+
+static int
+store_key_ok(const struct store_key *k, struct ldrt_err *e)
+{
+	if (k == NULL || k->profile == NULL || k->profile[0] == '\0' ||
+	    k->api_host == NULL || k->api_host[0] == '\0')
+		return err_set(e, EX_SOFTWARE, "store key without profile or "
+		    "API host");
+	if (k->kind == STORE_RELAY_KEY &&
+	    (k->relay_id == NULL || k->relay_id[0] == '\0'))
+		return err_set(e, EX_SOFTWARE, "relay key without relay id");
+	return 0;
+}
+
+int
+store_get(struct store *s, const struct store_key *k, char **secret,
+    struct ldrt_err *e)
+{
+	*secret = NULL;
+	if (store_key_ok(k, e) != 0)
+		return -1;
+	return s->ops->get(s, k, secret, e);
+}
+
+int
+store_put(struct store *s, const struct store_key *k, const char *secret,
+    struct ldrt_err *e)
+{
+	if (store_key_ok(k, e) != 0)
+		return -1;
+	return s->ops->put(s, k, secret, e);
+}
+
+int
+store_delete(struct store *s, const struct store_key *k, struct ldrt_err *e)
+{
+	if (store_key_ok(k, e) != 0)
+		return -1;
+	return s->ops->del(s, k, e);
+}
+
+int
+store_list(struct store *s, const struct store_key *pattern,
+    struct store_item **items, size_t *n, struct ldrt_err *e)
+{
+	*items = NULL;
+	*n = 0;
+	return s->ops->list(s, pattern, items, n, e);
+}

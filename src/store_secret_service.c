@@ -1,0 +1,690 @@
+/*
+ * store_secret_service.c: the Secret Service backend (libsecret).
+ *
+ * One schema of our own, "io.github.ld-relay-token.Secret", with the
+ * attributes kind (api-token | relay-key), profile, api-host, relay-id and
+ * relay-name.  Items are matched on kind/profile/api-host/relay-id; the
+ * relay name is kept on the item (and in its label) but never matched.
+ *
+ * Every operation runs under a deadline (opts.timeout seconds, default
+ * 10): a GCancellable that a helper thread cancels when the deadline
+ * passes, plus the same timeout as the D-Bus proxy default.  libsecret's
+ * *_sync calls iterate their own main context, so a GLib timeout source
+ * would never run; a thread blocked on a GCond with an end time does.
+ *
+ * Locked items are found with a search that does NOT ask to unlock, so no
+ * prompt appears in non-interactive mode; a locked keyring is EX_NOPERM
+ * "keyring is locked", never "absent".  Interactive mode may let libsecret
+ * prompt (unlock), still under the deadline.
+ *
+ * Reads search all collections: with no default collection they report
+ * absent correctly.  Writes go to the "default" alias; without one:
+ * EX_UNAVAILABLE "keyring has no default collection".
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libsecret/secret.h>
+
+#include "ldrt.h"
+#include "secret.h"
+#include "store.h"
+
+#define SS_DEFAULT_TIMEOUT	10
+#define SS_DEFAULT_HOST		"app.launchdarkly.com"
+#define SS_MSG_NOBUS		"no D-Bus session bus; run inside a login " \
+				"session or use --store file"
+#define SS_MSG_NOSERVICE	"no Secret Service on the session bus (is " \
+				"gnome-keyring-daemon running?)"
+#define SS_MSG_NODEFAULT	"keyring has no default collection"
+#define SS_MSG_LOCKED		"keyring is locked"
+
+static const SecretSchema ss_schema = {
+	"io.github.ld-relay-token.Secret", SECRET_SCHEMA_NONE,
+	{
+		{ "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "profile", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "api-host", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "relay-id", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "relay-name", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ NULL, 0 }
+	},
+	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+};
+
+struct ssstore {
+	SecretService	*svc;
+	int		 timeout;
+	int		 interactive;
+};
+
+enum ss_stage { SS_CONNECT, SS_READ, SS_WRITE };
+
+/* ---- the deadline ---- */
+
+struct ss_deadline {
+	GMutex		 m;
+	GCond		 c;
+	gboolean	 done;
+	gboolean	 fired;
+	gint64		 end;
+	int		 secs;
+	GCancellable	*cancel;
+	GThread		*t;
+};
+
+static gpointer
+ss_deadline_thread(gpointer p)
+{
+	struct ss_deadline *d = p;
+	gboolean fire = FALSE;
+
+	g_mutex_lock(&d->m);
+	while (!d->done) {
+		if (!g_cond_wait_until(&d->c, &d->m, d->end) && !d->done) {
+			fire = d->fired = TRUE;
+			break;
+		}
+	}
+	g_mutex_unlock(&d->m);
+	if (fire)
+		g_cancellable_cancel(d->cancel);
+	return NULL;
+}
+
+static void
+ss_deadline_start(struct ss_deadline *d, int secs)
+{
+	memset(d, 0, sizeof(*d));
+	g_mutex_init(&d->m);
+	g_cond_init(&d->c);
+	d->secs = secs > 0 ? secs : SS_DEFAULT_TIMEOUT;
+	d->end = g_get_monotonic_time() + (gint64)d->secs * G_TIME_SPAN_SECOND;
+	d->cancel = g_cancellable_new();
+	d->t = g_thread_new("ldrt-deadline", ss_deadline_thread, d);
+}
+
+static void
+ss_deadline_stop(struct ss_deadline *d)
+{
+	g_mutex_lock(&d->m);
+	d->done = TRUE;
+	g_cond_signal(&d->c);
+	g_mutex_unlock(&d->m);
+	g_thread_join(d->t);
+	g_object_unref(d->cancel);
+	g_mutex_clear(&d->m);
+	g_cond_clear(&d->c);
+}
+
+static gboolean
+ss_deadline_fired(struct ss_deadline *d)
+{
+	gboolean f;
+
+	g_mutex_lock(&d->m);
+	f = d->fired;
+	g_mutex_unlock(&d->m);
+	return f;
+}
+
+/* ---- bus discovery ---- */
+
+static int
+ss_is_user_socket(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_uid == getuid();
+}
+
+int
+store_prepare_bus(int interactive, struct ldrt_err *e)
+{
+	const char *addr = getenv("DBUS_SESSION_BUS_ADDRESS");
+	const char *rt = getenv("XDG_RUNTIME_DIR");
+	char path[64], *p;
+	int ok;
+
+	if (!interactive)
+		unsetenv("DISPLAY");	/* no dbus-launch autolaunch */
+	if (addr != NULL && addr[0] != '\0')
+		return 0;
+	if (rt != NULL && rt[0] != '\0') {
+		/* GLib uses $XDG_RUNTIME_DIR/bus; fail fast without it */
+		p = xasprintf("%s/bus", rt);
+		ok = ss_is_user_socket(p);
+		free(p);
+		if (ok)
+			return 0;
+		return err_set(e, EX_UNAVAILABLE, "%s", SS_MSG_NOBUS);
+	}
+	snprintf(path, sizeof(path), "/run/user/%u/bus", (unsigned)getuid());
+	if (!ss_is_user_socket(path))
+		return err_set(e, EX_UNAVAILABLE, "%s", SS_MSG_NOBUS);
+	p = xasprintf("unix:path=%s", path);
+	if (setenv("DBUS_SESSION_BUS_ADDRESS", p, 1) != 0) {
+		free(p);
+		return err_set(e, EX_OSERR, "setenv: %s", strerror(errno));
+	}
+	free(p);
+	return 0;
+}
+
+/* ---- errors ---- */
+
+static int
+ss_error(struct ss_deadline *dl, GError *err, enum ss_stage stage,
+    struct ldrt_err *e)
+{
+	char *msg;
+	int r;
+
+	if (ss_deadline_fired(dl) || (err != NULL &&
+	    (g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+	    g_error_matches(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+	    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_TIMEOUT) ||
+	    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_TIMED_OUT) ||
+	    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))))
+		return err_set(e, EX_TEMPFAIL, "keyring did not answer within "
+		    "%d s", dl->secs);
+	if (err == NULL)
+		return err_set(e, EX_UNAVAILABLE, "secret service: unknown "
+		    "error");
+	if (stage == SS_CONNECT && (err->domain == G_SPAWN_ERROR ||
+	    (err->domain == G_IO_ERROR &&
+	    (err->code == G_IO_ERROR_FAILED ||
+	    err->code == G_IO_ERROR_NOT_FOUND ||
+	    err->code == G_IO_ERROR_CONNECTION_REFUSED ||
+	    err->code == G_IO_ERROR_INVALID_ARGUMENT ||
+	    err->code == G_IO_ERROR_PERMISSION_DENIED))))
+		return err_set(e, EX_UNAVAILABLE, "%s (%s)", SS_MSG_NOBUS,
+		    err->message);
+	if (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+	    g_error_matches(err, G_DBUS_ERROR,
+	    G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+	    (err->domain == G_DBUS_ERROR &&
+	    err->code >= G_DBUS_ERROR_SPAWN_EXEC_FAILED &&
+	    err->code <= G_DBUS_ERROR_SPAWN_FAILED))
+		return err_set(e, EX_UNAVAILABLE, "%s", SS_MSG_NOSERVICE);
+	if (g_error_matches(err, SECRET_ERROR, SECRET_ERROR_IS_LOCKED))
+		return err_set(e, EX_NOPERM, "%s", SS_MSG_LOCKED);
+	if (stage == SS_WRITE &&
+	    (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) ||
+	    g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) ||
+	    g_error_matches(err, SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT)))
+		return err_set(e, EX_UNAVAILABLE, "%s", SS_MSG_NODEFAULT);
+	if (g_error_matches(err, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED))
+		return err_set(e, EX_NOPERM, "keyring refused access");
+	msg = g_strdup(err->message);
+	if (g_dbus_error_is_remote_error(err)) {
+		g_free(msg);
+		msg = g_dbus_error_get_remote_error(err);
+		r = err_set(e, EX_UNAVAILABLE, "secret service: %s (%s)",
+		    err->message, msg != NULL ? msg : "remote error");
+		g_free(msg);
+		return r;
+	}
+	r = err_set(e, EX_UNAVAILABLE, "secret service: %s", msg);
+	g_free(msg);
+	return r;
+}
+
+/* ---- attributes ---- */
+
+static GHashTable *
+ss_attrs(const struct store_key *k, int full, int pattern)
+{
+	GHashTable *a = g_hash_table_new(g_str_hash, g_str_equal);
+
+	/* values borrowed from k */
+	g_hash_table_insert(a, (gpointer)"kind",
+	    (gpointer)store_kind_name(k->kind));
+	if (!pattern || k->profile != NULL)
+		g_hash_table_insert(a, (gpointer)"profile",
+		    (gpointer)(k->profile != NULL ? k->profile : ""));
+	if (!pattern || k->api_host != NULL)
+		g_hash_table_insert(a, (gpointer)"api-host",
+		    (gpointer)(k->api_host != NULL ? k->api_host : ""));
+	if ((k->kind == STORE_RELAY_KEY && !pattern) ||
+	    (pattern && k->relay_id != NULL))
+		g_hash_table_insert(a, (gpointer)"relay-id",
+		    (gpointer)(k->relay_id != NULL ? k->relay_id : ""));
+	if (full && k->kind == STORE_RELAY_KEY && k->relay_name != NULL)
+		g_hash_table_insert(a, (gpointer)"relay-name",
+		    (gpointer)k->relay_name);
+	return a;
+}
+
+static char *
+ss_label(const struct store_key *k)
+{
+	const char *host = k->api_host != NULL ? k->api_host : "";
+	const char *prof = k->profile != NULL ? k->profile : "default";
+	const char *id = k->relay_id != NULL ? k->relay_id : "";
+	char *base, *l;
+
+	if (k->kind == STORE_API_TOKEN)
+		base = xasprintf("LaunchDarkly API token (%s)", prof);
+	else
+		base = xasprintf("Relay key %s (%.4s%s)",
+		    k->relay_name != NULL ? k->relay_name : id, id,
+		    strlen(id) > 4 ? "\xe2\x80\xa6" : "");
+	if (host[0] == '\0' || strcmp(host, SS_DEFAULT_HOST) == 0)
+		return base;
+	l = xasprintf("%s on %s", base, host);
+	free(base);
+	return l;
+}
+
+/* ---- operations ---- */
+
+static struct ssstore *
+ss_of(struct store *s)
+{
+	return s->priv;
+}
+
+static void
+ss_set_timeout(gpointer proxy, int secs)
+{
+	g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(proxy),
+	    (secs > 0 ? secs : SS_DEFAULT_TIMEOUT) * 1000);
+}
+
+static int
+ss_any_locked(GList *items, int *all)
+{
+	GList *l;
+	int any = 0;
+
+	*all = items != NULL;
+	for (l = items; l != NULL; l = l->next) {
+		if (secret_item_get_locked(l->data))
+			any = 1;
+		else
+			*all = 0;
+	}
+	return any;
+}
+
+/* Unlocks items (interactive mode only: this may prompt). */
+static int
+ss_unlock(struct ssstore *ss, struct ss_deadline *dl, GList *objs,
+    struct ldrt_err *e)
+{
+	GError *err = NULL;
+	GList *unlocked = NULL;
+	gint n;
+
+	if (!ss->interactive)
+		return err_set(e, EX_NOPERM, "%s", SS_MSG_LOCKED);
+	n = secret_service_unlock_sync(ss->svc, objs, dl->cancel, &unlocked,
+	    &err);
+	g_list_free_full(unlocked, g_object_unref);
+	if (err != NULL) {
+		ss_error(dl, err, SS_READ, e);
+		g_error_free(err);
+		return -1;
+	}
+	if (n <= 0)
+		return err_set(e, EX_NOPERM, "%s (unlock was dismissed)",
+		    SS_MSG_LOCKED);
+	return 0;
+}
+
+static int
+ss_search(struct ssstore *ss, struct ss_deadline *dl, GHashTable *attrs,
+    SecretSearchFlags flags, GList **out, struct ldrt_err *e)
+{
+	GError *err = NULL;
+	GList *l;
+
+	*out = secret_service_search_sync(ss->svc, &ss_schema, attrs,
+	    SECRET_SEARCH_ALL | flags, dl->cancel, &err);
+	if (err != NULL) {
+		g_list_free_full(*out, g_object_unref);
+		*out = NULL;
+		ss_error(dl, err, SS_READ, e);
+		g_error_free(err);
+		return -1;
+	}
+	for (l = *out; l != NULL; l = l->next)
+		ss_set_timeout(l->data, dl->secs);
+	return 0;
+}
+
+static int
+ss_copy_secret(SecretItem *it, char **secret)
+{
+	SecretValue *v = secret_item_get_secret(it);
+	const gchar *t;
+
+	if (v == NULL)
+		return -1;
+	t = secret_value_get_text(v);
+	if (t == NULL || t[0] == '\0') {
+		secret_value_unref(v);
+		return -1;
+	}
+	*secret = secret_strdup(t);
+	secret_value_unref(v);
+	return 0;
+}
+
+static int
+ss_get(struct store *s, const struct store_key *k, char **secret,
+    struct ldrt_err *e)
+{
+	struct ssstore *ss = ss_of(s);
+	struct ss_deadline dl;
+	GHashTable *attrs;
+	GList *items = NULL, *l;
+	GError *err = NULL;
+	int r = -1, all;
+
+	*secret = NULL;
+	ss_deadline_start(&dl, ss->timeout);
+	attrs = ss_attrs(k, 0, 0);
+	if (ss_search(ss, &dl, attrs, SECRET_SEARCH_LOAD_SECRETS, &items,
+	    e) != 0)
+		goto out;
+	if (items == NULL) {
+		r = STORE_ABSENT;
+		goto out;
+	}
+	for (l = items; l != NULL; l = l->next)
+		if (!secret_item_get_locked(l->data) &&
+		    ss_copy_secret(l->data, secret) == 0) {
+			r = 0;
+			goto out;
+		}
+	if (!ss_any_locked(items, &all)) {
+		err_set(e, EX_UNAVAILABLE, "secret service: item has no "
+		    "readable secret");
+		goto out;
+	}
+	/* only locked items: never "absent" */
+	if (ss_unlock(ss, &dl, items, e) != 0)
+		goto out;
+	for (l = items; l != NULL; l = l->next) {
+		if (!secret_item_load_secret_sync(l->data, dl.cancel, &err)) {
+			ss_error(&dl, err, SS_READ, e);
+			g_clear_error(&err);
+			goto out;
+		}
+		if (ss_copy_secret(l->data, secret) == 0) {
+			r = 0;
+			goto out;
+		}
+	}
+	err_set(e, EX_NOPERM, "%s", SS_MSG_LOCKED);
+ out:
+	g_hash_table_unref(attrs);
+	g_list_free_full(items, g_object_unref);
+	ss_deadline_stop(&dl);
+	return r;
+}
+
+static int
+ss_store_once(struct ssstore *ss, struct ss_deadline *dl,
+    const struct store_key *k, const char *secret, GError **err)
+{
+	SecretValue *v;
+	GHashTable *attrs;
+	char *label;
+	gboolean ok;
+
+	attrs = ss_attrs(k, 1, 0);
+	label = ss_label(k);
+	v = secret_value_new(secret, -1, "text/plain");
+	ok = secret_service_store_sync(ss->svc, &ss_schema, attrs,
+	    SECRET_COLLECTION_DEFAULT, label, v, dl->cancel, err);
+	secret_value_unref(v);
+	free(label);
+	g_hash_table_unref(attrs);
+	return ok ? 0 : -1;
+}
+
+/* Interactive: unlock the default collection (may prompt). */
+static int
+ss_unlock_default(struct ssstore *ss, struct ss_deadline *dl,
+    struct ldrt_err *e)
+{
+	SecretCollection *c;
+	GError *err = NULL;
+	GList one = { NULL, NULL, NULL };
+	int r;
+
+	c = secret_collection_for_alias_sync(ss->svc,
+	    SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, dl->cancel,
+	    &err);
+	if (c == NULL) {
+		if (err != NULL) {
+			ss_error(dl, err, SS_WRITE, e);
+			g_error_free(err);
+			return -1;
+		}
+		return err_set(e, EX_UNAVAILABLE, "%s", SS_MSG_NODEFAULT);
+	}
+	one.data = c;
+	r = ss_unlock(ss, dl, &one, e);
+	g_object_unref(c);
+	return r;
+}
+
+static int
+ss_put(struct store *s, const struct store_key *k, const char *secret,
+    struct ldrt_err *e)
+{
+	struct ssstore *ss = ss_of(s);
+	struct ss_deadline dl;
+	GHashTable *attrs = NULL, *a;
+	GList *items = NULL, *l;
+	GError *err = NULL;
+	const char *name;
+	int r = -1, stale;
+
+	if (secret == NULL || secret[0] == '\0')
+		return err_set(e, EX_DATAERR, "refusing to store an empty "
+		    "secret");
+	ss_deadline_start(&dl, ss->timeout);
+	if (ss_store_once(ss, &dl, k, secret, &err) != 0) {
+		if (!g_error_matches(err, SECRET_ERROR,
+		    SECRET_ERROR_IS_LOCKED) || !ss->interactive ||
+		    ss_deadline_fired(&dl)) {
+			ss_error(&dl, err, SS_WRITE, e);
+			goto out;
+		}
+		g_clear_error(&err);
+		if (ss_unlock_default(ss, &dl, e) != 0)
+			goto out;
+		if (ss_store_once(ss, &dl, k, secret, &err) != 0) {
+			ss_error(&dl, err, SS_WRITE, e);
+			goto out;
+		}
+	}
+	/*
+	 * The store replaced an item with identical attributes.  An item for
+	 * the same key with another relay-name (a rename) is now stale:
+	 * remove it.  Failing that is not an error; the new secret is in.
+	 */
+	if (k->kind == STORE_RELAY_KEY && k->relay_name != NULL) {
+		attrs = ss_attrs(k, 0, 0);
+		if (ss_search(ss, &dl, attrs, 0, &items, e) == 0) {
+			for (l = items; l != NULL; l = l->next) {
+				a = secret_item_get_attributes(l->data);
+				name = a != NULL ? g_hash_table_lookup(a,
+				    "relay-name") : NULL;
+				stale = name == NULL ||
+				    strcmp(name, k->relay_name) != 0;
+				if (a != NULL)
+					g_hash_table_unref(a);
+				if (stale && !secret_item_get_locked(l->data))
+					secret_item_delete_sync(l->data,
+					    dl.cancel, NULL);
+			}
+		}
+		err_clear(e);
+	}
+	r = 0;
+ out:
+	g_clear_error(&err);
+	if (attrs != NULL)
+		g_hash_table_unref(attrs);
+	g_list_free_full(items, g_object_unref);
+	ss_deadline_stop(&dl);
+	return r;
+}
+
+static int
+ss_del(struct store *s, const struct store_key *k, struct ldrt_err *e)
+{
+	struct ssstore *ss = ss_of(s);
+	struct ss_deadline dl;
+	GHashTable *attrs;
+	GList *items = NULL, *l;
+	GError *err = NULL;
+	int r = -1, all;
+
+	ss_deadline_start(&dl, ss->timeout);
+	attrs = ss_attrs(k, 0, 0);
+	if (ss_search(ss, &dl, attrs, 0, &items, e) != 0)
+		goto out;
+	if (items == NULL) {
+		r = STORE_ABSENT;
+		goto out;
+	}
+	if (ss_any_locked(items, &all) && ss_unlock(ss, &dl, items, e) != 0)
+		goto out;
+	for (l = items; l != NULL; l = l->next) {
+		if (!secret_item_delete_sync(l->data, dl.cancel, &err)) {
+			ss_error(&dl, err, SS_WRITE, e);
+			g_clear_error(&err);
+			goto out;
+		}
+	}
+	r = 0;
+ out:
+	g_hash_table_unref(attrs);
+	g_list_free_full(items, g_object_unref);
+	ss_deadline_stop(&dl);
+	return r;
+}
+
+static char *
+ss_attr_dup(GHashTable *a, const char *name)
+{
+	const char *v = g_hash_table_lookup(a, name);
+
+	return v != NULL && v[0] != '\0' ? xstrdup(v) : NULL;
+}
+
+static int
+ss_list(struct store *s, const struct store_key *pat,
+    struct store_item **itemsp, size_t *np, struct ldrt_err *e)
+{
+	struct ssstore *ss = ss_of(s);
+	struct store_key any = { STORE_API_TOKEN, NULL, NULL, NULL, NULL };
+	struct ss_deadline dl;
+	struct store_item *v = NULL;
+	GHashTable *attrs, *a;
+	GList *items = NULL, *l;
+	const char *kind;
+	size_t n = 0;
+	int r = -1;
+
+	*itemsp = NULL;
+	*np = 0;
+	ss_deadline_start(&dl, ss->timeout);
+	attrs = ss_attrs(pat != NULL ? pat : &any, 0, 1);
+	if (ss_search(ss, &dl, attrs, 0, &items, e) != 0)
+		goto out;
+	v = xcalloc(g_list_length(items), sizeof(*v));
+	for (l = items; l != NULL; l = l->next) {
+		a = secret_item_get_attributes(l->data);
+		kind = a != NULL ? g_hash_table_lookup(a, "kind") : NULL;
+		if (kind == NULL) {
+			if (a != NULL)
+				g_hash_table_unref(a);
+			continue;
+		}
+		v[n].kind = strcmp(kind, "relay-key") == 0 ? STORE_RELAY_KEY :
+		    STORE_API_TOKEN;
+		v[n].profile = ss_attr_dup(a, "profile");
+		v[n].api_host = ss_attr_dup(a, "api-host");
+		v[n].relay_id = ss_attr_dup(a, "relay-id");
+		v[n].relay_name = ss_attr_dup(a, "relay-name");
+		g_hash_table_unref(a);
+		n++;
+	}
+	*itemsp = v;
+	*np = n;
+	v = NULL;
+	r = 0;
+ out:
+	free(v);
+	g_hash_table_unref(attrs);
+	g_list_free_full(items, g_object_unref);
+	ss_deadline_stop(&dl);
+	return r;
+}
+
+static void
+ss_close(struct store *s)
+{
+	struct ssstore *ss = ss_of(s);
+
+	if (ss == NULL)
+		return;
+	if (ss->svc != NULL)
+		g_object_unref(ss->svc);
+	free(ss);
+	s->priv = NULL;
+}
+
+static const struct store_ops store_ss_ops = {
+	"secret-service", ss_get, ss_put, ss_del, ss_list, ss_close
+};
+
+int
+store_secret_service_open(const struct store_opts *o, struct store *s,
+    struct ldrt_err *e)
+{
+	struct ss_deadline dl;
+	struct ssstore *ss;
+	SecretService *svc;
+	GError *err = NULL;
+
+	if (store_prepare_bus(o->interactive, e) != 0)
+		return -1;
+	ss_deadline_start(&dl, o->timeout);
+	svc = secret_service_get_sync(SECRET_SERVICE_OPEN_SESSION, dl.cancel,
+	    &err);
+	if (svc == NULL || err != NULL) {
+		ss_error(&dl, err, SS_CONNECT, e);
+		g_clear_error(&err);
+		if (svc != NULL)
+			g_object_unref(svc);
+		ss_deadline_stop(&dl);
+		return -1;
+	}
+	ss_deadline_stop(&dl);
+	ss_set_timeout(svc, o->timeout);
+	ss = xcalloc(1, sizeof(*ss));
+	ss->svc = svc;
+	ss->timeout = o->timeout > 0 ? o->timeout : SS_DEFAULT_TIMEOUT;
+	ss->interactive = o->interactive;
+	s->ops = &store_ss_ops;
+	s->priv = ss;
+	return 0;
+}
