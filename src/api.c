@@ -178,8 +178,9 @@ api_json_parse(const char *json, size_t len, int depth, const char *what,
 		return err_set(e, ex, "%s: document too large", what);
 	if ((tok = json_tokener_new_ex(depth)) == NULL)
 		ldrt_fatal("out of memory");
+	/* trailing bytes are checked below, for a clearer message */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, json, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -716,6 +717,8 @@ api_url_parse(const char *url, struct api_url *u, struct ldrt_err *e)
 		    "https://");
 	}
 	n = strcspn(p, "/?#@");
+	if (n == 0)
+		return err_set(e, EX_CONFIG, "API URL has no host");
 	if (p[n] == '@')
 		return err_set(e, EX_CONFIG, "API URL must not contain user "
 		    "information");

@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +89,10 @@ http_parse_retry_after(const char *v, int64_t now_ms)
 		s = strtoll(v, &end, 10);
 		while (*end == ' ' || *end == '\t')
 			end++;
-		if (errno != 0 || *end != '\0' || s < 0)
+		if (*end != '\0')
 			return -1;
+		if (errno == ERANGE)
+			s = LLONG_MAX;
 		if (s > HTTP_WAIT_MAX_MS / 1000 * 10)
 			s = HTTP_WAIT_MAX_MS / 1000 * 10;
 		return (int64_t)s * 1000;
