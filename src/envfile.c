@@ -182,9 +182,11 @@ envfile_merge(const char *old, size_t oldlen, const char *var,
 		nl = memchr(p, '\n', end - p);
 		eol = nl == NULL ? end : nl + 1;
 		n = nl == NULL ? (size_t)(end - p) : (size_t)(nl - p);
-		crlf = nl != NULL && n > 0 && p[n - 1] == '\r';
-		if (crlf)
-			n--;
+		if (nl != NULL) {	/* the last ending seen sets the style */
+			crlf = n > 0 && p[n - 1] == '\r';
+			if (crlf)
+				n--;
+		}
 		if ((val = merge_sets_var(p, n, var)) == 0) {
 			obuf_add(&b, p, eol - p);
 			continue;

@@ -1,0 +1,522 @@
+/*
+ * check_envfile.c: merging one variable into an env file (a table, byte
+ * for byte) and atomic writes on a real file system: modes, owners,
+ * unchanged files, symlinks, non-regular files, failures that must leave
+ * the original intact and no temp file, the bind-mount fallback.
+ */
+#include "config.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "envfile.h"
+#include "secret.h"
+
+struct merge_row {
+	const char	*old;	/* NULL: absent file */
+	const char	*line;
+	const char	*want;	/* NULL: refused (EX_DATAERR) */
+};
+
+static const struct merge_row merge_rows[] = {
+	{ NULL, "V=new\n", "V=new\n" },
+	{ "", "V=new\n", "V=new\n" },
+	{ "A=1\n", "V=new\n", "A=1\nV=new\n" },
+	/* no trailing newline: one in between, still none at the end */
+	{ "A=1", "V=new\n", "A=1\nV=new" },
+	{ "V=old\n", "V=new\n", "V=new\n" },
+	{ "V=old", "V=new\n", "V=new" },
+	{ "V=old\n", "V=new", "V=new\n" },
+	{ "# c\n\nV=old\n  # x\n\tB = 2 \n", "V=new\n",
+	    "# c\n\nV=new\n  # x\n\tB = 2 \n" },
+	/* duplicates: the first is replaced, later ones would override it */
+	{ "V=1\nA=2\nV=3\nB=4\n", "V=new\n", "V=new\nA=2\nB=4\n" },
+	{ "export V=old\n", "V=new\n", "V=new\n" },
+	{ "  export\tV = old\nexport  V\t=x\n", "V=new\n", "V=new\n" },
+	{ "A=1\r\nV=old\r\nB=2\r\n", "V=new\n", "A=1\r\nV=new\r\nB=2\r\n" },
+	{ "A=1\r\n", "V=new\n", "A=1\r\nV=new\r\n" },
+	{ "A=1\r\nB=2", "V=new\n", "A=1\r\nB=2\r\nV=new" },
+	{ "A=1\nV=old\r\n", "V=new\r\n", "A=1\nV=new\r\n" },
+	/* other variables, comments and prefixes are not touched */
+	{ "V2=x\nMYV=y\nV_=z\nexport V2=w\n#V=old\n; V=c\nV\n", "V=new\n",
+	    "V2=x\nMYV=y\nV_=z\nexport V2=w\n#V=old\n; V=c\nV\nV=new\n" },
+	{ "exportV=x\n", "V=new\n", "exportV=x\nV=new\n" },
+	{ "V=\n", "V=new\n", "V=new\n" },
+	{ "V='a b' # c\n", "V=new\n", "V=new\n" },
+	{ "V=\"a\\\"b\"\n", "V=new\n", "V=new\n" },
+	{ "V=a\nB=\xc3\xa9\xff\n", "export V='x\ny'\n",
+	    "export V='x\ny'\nB=\xc3\xa9\xff\n" },
+	/* a value that goes on to the next line: refused */
+	{ "V='a\nb'\n", "V=new\n", NULL },
+	{ "V=\"a\\\"\nb\"\n", "V=new\n", NULL },
+	{ "V=a\\\nb\n", "V=new\n", NULL },
+};
+
+START_TEST(test_merge_table)
+{
+	const struct merge_row *r = &merge_rows[_i];
+	struct ldrt_err e = LDRT_ERR_INIT;
+	char *out = (char *)1;
+	size_t outlen = 1;
+	int rc;
+
+	rc = envfile_merge(r->old, r->old == NULL ? 0 : strlen(r->old), "V",
+	    r->line, &out, &outlen, &e);
+	if (r->want == NULL) {
+		ck_assert_msg(rc == -1, "row %d: not refused", _i);
+		ck_assert_int_eq(e.ex, EX_DATAERR);
+		ck_assert_ptr_null(out);
+		return;
+	}
+	ck_assert_msg(rc == 0, "row %d: %s", _i, e.msg);
+	ck_assert_uint_eq(outlen, strlen(r->want));
+	ck_assert_msg(memcmp(out, r->want, outlen) == 0, "row %d: got '%s'",
+	    _i, out);
+	secret_free(out);
+}
+END_TEST
+
+START_TEST(test_merge_nul)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	char *out;
+	size_t outlen;
+
+	ck_assert_int_eq(envfile_merge("A=1\0\nV=2\n", 9, "V", "V=3\n", &out,
+	    &outlen, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+}
+END_TEST
+
+/* Atomic writes, each test in a fresh directory. */
+static char dir[64];
+
+static char	*path_in(const char *);
+
+static void
+dir_setup(void)
+{
+	strcpy(dir, "/tmp/check_envfile.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	atomic_rename_fn = rename;
+}
+
+static void
+dir_teardown(void)
+{
+	char *cmd = NULL;
+
+	umount2(path_in("env"), MNT_DETACH);
+	if (asprintf(&cmd, "chmod -R u+w %s; rm -rf %s", dir, dir) > 0)
+		ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	atomic_rename_fn = rename;
+}
+
+static char *
+path_in(const char *name)
+{
+	static char buf[4][256];
+	static int n;
+
+	n = (n + 1) % 4;
+	snprintf(buf[n], sizeof(buf[n]), "%s/%s", dir, name);
+	return buf[n];
+}
+
+static void
+put(const char *path, const char *s, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void
+assert_content(const char *path, const char *want)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+}
+
+/* Number of entries in dir (temp files left behind show up here). */
+static int
+count_entries(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..")
+		    != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_new_file_0600)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res = ATOMIC_UNCHANGED;
+	struct stat st;
+	mode_t old = umask(0);
+
+	ck_assert_int_eq(atomic_write(path_in("out"), "x\n", 2, 0600, 0, &res,
+	    &e), 0);
+	umask(old);
+	ck_assert_int_eq(res, ATOMIC_WRITTEN);
+	ck_assert_int_eq(stat(path_in("out"), &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	assert_content(path_in("out"), "x\n");
+	ck_assert_int_eq(count_entries(), 1);
+}
+END_TEST
+
+START_TEST(test_mode_owner_kept)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	struct stat st0, st;
+	const char *p = path_in("env");
+
+	put(p, "A=1\n", 0640);
+	if (geteuid() == 0)
+		ck_assert_int_eq(chown(p, 1, 2), 0);
+	ck_assert_int_eq(stat(p, &st0), 0);
+	ck_assert_int_eq(envfile_update(p, "V", "V=k\n", 0, &res, &e), 0);
+	ck_assert_int_eq(res, ATOMIC_WRITTEN);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_eq(st.st_uid, st0.st_uid);
+	ck_assert_int_eq(st.st_gid, st0.st_gid);
+	ck_assert(st.st_ino != st0.st_ino);	/* replaced, not rewritten */
+	assert_content(p, "A=1\nV=k\n");
+	ck_assert_int_eq(count_entries(), 1);
+}
+END_TEST
+
+START_TEST(test_unchanged_not_rewritten)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	struct stat st0, st;
+	const char *p = path_in("env");
+
+	put(p, "A=1\nV=k\n", 0644);
+	ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
+	ck_assert_int_eq(stat(p, &st0), 0);
+	ck_assert_int_eq(envfile_update(p, "V", "V=k\n", 0, &res, &e), 0);
+	ck_assert_int_eq(res, ATOMIC_UNCHANGED);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_ino, st0.st_ino);
+	ck_assert_int_eq(st.st_mtime, 1000000000);
+	/* and the change is written */
+	ck_assert_int_eq(envfile_update(p, "V", "V=k2\n", 0, &res, &e), 0);
+	ck_assert_int_eq(res, ATOMIC_WRITTEN);
+	assert_content(p, "A=1\nV=k2\n");
+}
+END_TEST
+
+START_TEST(test_absent_then_unchanged)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	struct stat st;
+	const char *p = path_in("env");
+
+	ck_assert_int_eq(envfile_update(p, "V", "V=k\n", 0, &res, &e), 0);
+	ck_assert_int_eq(res, ATOMIC_WRITTEN);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	assert_content(p, "V=k\n");
+	ck_assert_int_eq(envfile_update(p, "V", "V=k\n", 0, &res, &e), 0);
+	ck_assert_int_eq(res, ATOMIC_UNCHANGED);
+}
+END_TEST
+
+START_TEST(test_symlink)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	struct stat st;
+	char *t = path_in("target"), *l = path_in("link");
+
+	put(t, "V=old\n", 0640);
+	ck_assert_int_eq(symlink("target", l), 0);
+	ck_assert_int_eq(envfile_update(l, "V", "V=new\n", 0, &res, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+	ck_assert_ptr_nonnull(strstr(e.msg, "symlink"));
+	ck_assert_ptr_nonnull(strstr(e.msg, "--follow-symlinks"));
+	ck_assert_int_eq(atomic_write(l, "x", 1, 0600, 0, &res, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+	assert_content(t, "V=old\n");
+	ck_assert_int_eq(envfile_update(l, "V", "V=new\n",
+	    ATOMIC_FOLLOW_SYMLINKS, &res, &e), 0);
+	ck_assert_int_eq(res, ATOMIC_WRITTEN);
+	ck_assert_int_eq(lstat(l, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	assert_content(t, "V=new\n");
+	ck_assert_int_eq(stat(t, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	ck_assert_int_eq(count_entries(), 2);
+	/* a dangling symlink is not followed into a new file */
+	ck_assert_int_eq(unlink(t), 0);
+	ck_assert_int_eq(atomic_write(l, "x", 1, 0600, ATOMIC_FOLLOW_SYMLINKS,
+	    &res, &e), -1);
+	ck_assert_int_eq(count_entries(), 1);
+}
+END_TEST
+
+START_TEST(test_non_regular)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	char *f = path_in("fifo"), *d = path_in("sub");
+
+	ck_assert_int_eq(mkfifo(f, 0600), 0);
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	ck_assert_int_eq(envfile_update(f, "V", "V=k\n", 0, &res, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+	ck_assert_int_eq(atomic_write(f, "x", 1, 0600, 0, &res, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+	ck_assert_int_eq(atomic_write(d, "x", 1, 0600, 0, &res, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+	ck_assert_int_eq(atomic_write("/dev/null", "x", 1, 0600, 0, &res,
+	    &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+	ck_assert_int_eq(count_entries(), 2);
+}
+END_TEST
+
+START_TEST(test_missing_dir)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+
+	ck_assert_int_eq(atomic_write(path_in("nope/env"), "x", 1, 0600, 0,
+	    &res, &e), -1);
+	ck_assert_int_eq(e.ex, EX_NOINPUT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "nope"));
+	put(path_in("file"), "", 0600);
+	ck_assert_int_eq(atomic_write(path_in("file/env"), "x", 1, 0600, 0,
+	    &res, &e), -1);
+	ck_assert_int_eq(count_entries(), 1);
+}
+END_TEST
+
+/* Runs atomic_write(path) as uid/gid 65534 in a child; its exit status is
+ * the EX_ class of the error (0 on success). */
+static int
+write_as_nobody(const char *path, const char *data)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(99);
+		if (atomic_write(path, data, strlen(data), 0600, 0, &res,
+		    &e) != 0)
+			_exit(e.ex);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+START_TEST(test_readonly_dir)
+{
+	const char *p = path_in("env");
+
+	if (geteuid() != 0) {
+		/* not root: the directory itself is read-only for us */
+		struct ldrt_err e = LDRT_ERR_INIT;
+		enum atomic_result res;
+
+		put(p, "V=old\n", 0666);
+		ck_assert_int_eq(chmod(dir, 0555), 0);
+		ck_assert_int_eq(atomic_write(p, "V=new\n", 6, 0600, 0, &res,
+		    &e), -1);
+		ck_assert_int_eq(e.ex, EX_NOPERM);
+	} else {
+		put(p, "V=old\n", 0666);
+		ck_assert_int_eq(chmod(dir, 0755), 0);
+		ck_assert_int_eq(write_as_nobody(p, "V=new\n"), EX_NOPERM);
+	}
+	assert_content(p, "V=old\n");
+	ck_assert_int_eq(count_entries(), 1);
+}
+END_TEST
+
+START_TEST(test_owner_not_keepable)
+{
+	const char *p = path_in("env");
+
+	if (geteuid() != 0)
+		return;		/* needs a file owned by someone else */
+	put(p, "V=old\n", 0644);
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	ck_assert_int_eq(write_as_nobody(p, "V=new\n"), EX_NOPERM);
+	assert_content(p, "V=old\n");
+	ck_assert_int_eq(count_entries(), 1);
+}
+END_TEST
+
+static int
+rename_fails(const char *from, const char *to)
+{
+	errno = EIO;
+	return -1;
+}
+
+static int
+rename_busy(const char *from, const char *to)
+{
+	errno = EBUSY;
+	return -1;
+}
+
+START_TEST(test_rename_fails)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	const char *p = path_in("env");
+
+	put(p, "V=old\n", 0600);
+	atomic_rename_fn = rename_fails;
+	ck_assert_int_eq(envfile_update(p, "V", "V=new\n", 0, &res, &e), -1);
+	ck_assert_int_eq(e.ex, EX_IOERR);
+	assert_content(p, "V=old\n");
+	ck_assert_int_eq(count_entries(), 1);
+	/* EBUSY without ATOMIC_ALLOW_INPLACE: an error too */
+	atomic_rename_fn = rename_busy;
+	ck_assert_int_eq(atomic_write(p, "V=new\n", 6, 0600, 0, &res, &e), -1);
+	assert_content(p, "V=old\n");
+	ck_assert_int_eq(count_entries(), 1);
+}
+END_TEST
+
+/* A bind-mounted file (as docker -v and systemd BindPaths= make them)
+ * cannot be renamed over: it is rewritten in place. */
+START_TEST(test_bind_mount_inplace)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	struct stat st0, st;
+	const char *src = path_in("src"), *p = path_in("env");
+	int mounted;
+
+	put(src, "A=1\nV=old\n", 0640);
+	put(p, "", 0600);
+	mounted = mount(src, p, NULL, MS_BIND, NULL) == 0;
+	if (!mounted)
+		atomic_rename_fn = rename_busy;	/* not root: simulate */
+	else {
+		/* the real thing: plain atomic_write refuses */
+		ck_assert_int_eq(atomic_write(p, "x\n", 2, 0600, 0, &res, &e),
+		    -1);
+		ck_assert_ptr_nonnull(strstr(e.msg, "busy"));
+	}
+	ck_assert_int_eq(stat(p, &st0), 0);
+	ck_assert_int_eq(envfile_update(p, "V", "V=new\n", 0, &res, &e), 0);
+	ck_assert_int_eq(res, ATOMIC_WRITTEN);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_ino, st0.st_ino);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	assert_content(p, "A=1\nV=new\n");
+	if (mounted) {
+		assert_content(src, "A=1\nV=new\n");
+		ck_assert_int_eq(umount(p), 0);
+	}
+	ck_assert_int_eq(count_entries(), 2);
+}
+END_TEST
+
+START_TEST(test_read_limits)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	char *data;
+	size_t len;
+	int exists = 1, fd;
+	const char *p = path_in("big");
+
+	ck_assert_int_eq(envfile_read(path_in("absent"), 0, &data, &len,
+	    &exists, &e), 0);
+	ck_assert_int_eq(exists, 0);
+	ck_assert_ptr_null(data);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_eq(ftruncate(fd, 2 * 1024 * 1024), 0);
+	close(fd);
+	ck_assert_int_eq(envfile_read(p, 0, &data, &len, &exists, &e), -1);
+	ck_assert_int_eq(e.ex, EX_DATAERR);
+}
+END_TEST
+
+static Suite *
+envfile_suite(void)
+{
+	Suite *s = suite_create("envfile");
+	TCase *tc;
+
+	tc = tcase_create("merge");
+	tcase_add_loop_test(tc, test_merge_table, 0,
+	    LDRT_ARRAY_SIZE(merge_rows));
+	tcase_add_test(tc, test_merge_nul);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("atomic");
+	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
+	tcase_add_test(tc, test_new_file_0600);
+	tcase_add_test(tc, test_mode_owner_kept);
+	tcase_add_test(tc, test_unchanged_not_rewritten);
+	tcase_add_test(tc, test_absent_then_unchanged);
+	tcase_add_test(tc, test_symlink);
+	tcase_add_test(tc, test_non_regular);
+	tcase_add_test(tc, test_missing_dir);
+	tcase_add_test(tc, test_readonly_dir);
+	tcase_add_test(tc, test_owner_not_keepable);
+	tcase_add_test(tc, test_rename_fails);
+	tcase_add_test(tc, test_bind_mount_inplace);
+	tcase_add_test(tc, test_read_limits);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(envfile_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
