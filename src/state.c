@@ -29,6 +29,7 @@
 #include "ldrt.h"
 #include "secret.h"
 #include "state.h"
+#include "timeutil.h"
 
 #define STATE_PROG_DIR		"ld-relay-token"
 #define STATE_FILE_MAX		(64 * 1024)	/* ceiling for a state file */
@@ -44,14 +45,13 @@ struct state_lock {
 static char	*state_dir_override;
 static unsigned	 state_tmp_counter;
 
-static int64_t	 state_now_ms(void);
-static int64_t	 state_mono_ms(void);
-static void	 state_format_ms(int64_t, char *, size_t);
 static char	*state_default_dir(void);
 static const char *state_shown_id(const char *, char *, size_t);
 static int	 state_check_id(const char *, struct ldrt_err *);
 static int	 state_mkdir_p(const char *, struct ldrt_err *);
 static int	 state_check_fd_dir(int, const char *, struct ldrt_err *);
+static int	 state_open_dir_failed(int, const char *, const char *,
+		    struct ldrt_err *);
 static int	 state_open_top(char **, int *, struct ldrt_err *);
 static int	 state_open_dir(const char *, int *, char **,
 		    struct ldrt_err *);
@@ -76,47 +76,6 @@ static void	 state_json_add_str(struct json_object *, const char *,
 static void	 state_json_add_i64(struct json_object *, const char *,
 		    int64_t);
 static const char *state_safe_display(const char *, char *, size_t);
-
-/* ---- time (local: timeutil.c is not linked into every test) ------------ */
-
-static int64_t
-state_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-state_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* RFC 3339 UTC, "2026-12-04T10:00:00.123Z". */
-static void
-state_format_ms(int64_t ms, char *buf, size_t len)
-{
-	time_t	  t;
-	struct tm tm;
-	int64_t	  frac;
-	char	  s[32];
-
-	frac = ms % 1000;
-	if (frac < 0)
-		frac += 1000;
-	t = (time_t)((ms - frac) / 1000);
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		snprintf(buf, len, "%lld", (long long)ms);
-		return;
-	}
-	snprintf(buf, len, "%s.%03dZ", s, (int)frac);
-}
 
 /* ---- the directory ----------------------------------------------------- */
 
@@ -199,6 +158,26 @@ state_check_fd_dir(int fd, const char *path, struct ldrt_err *e)
 	return 0;
 }
 
+/* Explains why opening directory name (relative to at) failed. */
+static int
+state_open_dir_failed(int at, const char *name, const char *path,
+    struct ldrt_err *e)
+{
+	struct stat st;
+	int	 oerrno = errno;
+
+	if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return err_set(e, EX_NOPERM, "state directory '%s' "
+			    "is a symlink", path);
+		if (!S_ISDIR(st.st_mode))
+			return err_set(e, EX_NOPERM, "state directory '%s' "
+			    "is not a directory", path);
+	}
+	return err_set(e, oerrno == EACCES ? EX_NOPERM : EX_IOERR,
+	    "state directory '%s': %s", path, strerror(oerrno));
+}
+
 /*
  * Opens the state directory itself, creating it (and missing parents)
  * 0700, and checks it on the open fd.  *top and *fd set on success.
@@ -225,9 +204,7 @@ state_open_top(char **top, int *fd, struct ldrt_err *e)
 		goto fail;
 	if ((d = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
-		err_set(e, errno == ELOOP || errno == ENOTDIR ? EX_NOPERM :
-		    EX_IOERR, "state directory '%s': %s", dir,
-		    errno == ELOOP ? "is a symlink" : strerror(errno));
+		state_open_dir_failed(AT_FDCWD, dir, dir, e);
 		goto fail;
 	}
 	if (state_check_fd_dir(d, dir, e) != 0) {
@@ -282,10 +259,7 @@ state_open_dir(const char *sub, int *dfd, char **path, struct ldrt_err *e)
 		}
 		if ((sfd = openat(fd, sub, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
-			err_set(e, errno == ELOOP || errno == ENOTDIR ?
-			    EX_NOPERM : EX_IOERR, "state directory '%s': %s",
-			    p, errno == ELOOP ? "is a symlink" :
-			    strerror(errno));
+			state_open_dir_failed(fd, sub, p, e);
 			goto out;
 		}
 		if (state_check_fd_dir(sfd, p, e) != 0)
@@ -415,7 +389,7 @@ state_write_atomic(int dfd, const char *dpath, const char *name,
 	for (i = 0; i < 100; i++) {
 		snprintf(tmp, sizeof(tmp), ".%s.%ld.%u.%lld.tmp", name,
 		    (long)getpid(), state_tmp_counter++,
-		    (long long)(state_mono_ms() % 1000000));
+		    (long long)(time_mono_ms() % 1000000));
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
@@ -705,7 +679,7 @@ state_lock(const char *id, int wait_seconds, struct state_lock **out,
 	}
 	if (state_check_fd_file(fd, path, 1, e) != 0)
 		goto out;
-	deadline = state_mono_ms() + (int64_t)(wait_seconds > 0 ?
+	deadline = time_mono_ms() + (int64_t)(wait_seconds > 0 ?
 	    wait_seconds : 0) * 1000;
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -717,7 +691,7 @@ state_lock(const char *id, int wait_seconds, struct state_lock **out,
 			    strerror(errno));
 			goto out;
 		}
-		if ((left = deadline - state_mono_ms()) <= 0) {
+		if ((left = deadline - time_mono_ms()) <= 0) {
 			err_set(e, EX_TEMPFAIL, "another rotation of '%s' is "
 			    "running (lock '%s' held)", id, path);
 			goto out;
@@ -859,7 +833,7 @@ state_record_save(const char *id, const struct state_record *rec,
 	    json_object_new_boolean(rec->exec_failed));
 	state_json_add_i64(o, "exec_failed_at_ms", rec->exec_failed_at_ms);
 	state_json_add_i64(o, "rejected_at_ms", rec->rejected_at_ms);
-	state_json_add_i64(o, "updated_at_ms", state_now_ms());
+	state_json_add_i64(o, "updated_at_ms", time_now_ms());
 	name = xasprintf("%s.json", id);
 	r = state_write_json("relays", name, o, 0, e);
 	free(name);
@@ -892,7 +866,7 @@ state_record_mark_rejected(const char *id, const char *name,
 		goto out;
 	if (name != NULL)
 		state_record_set(&rec.name, name);
-	rec.rejected_at_ms = state_now_ms();
+	rec.rejected_at_ms = time_now_ms();
 	r = state_record_save(id, &rec, e);
 out:
 	state_record_release(&rec);
@@ -1006,12 +980,12 @@ state_journal_write(const struct state_journal *j, int noreplace,
 	state_json_add_str(o, "id", j->id);
 	state_json_add_str(o, "name", j->name);
 	state_json_add_i64(o, "started_at_ms", j->started_at_ms != 0 ?
-	    j->started_at_ms : state_now_ms());
+	    j->started_at_ms : time_now_ms());
 	state_json_add_i64(o, "grace_s", j->grace_s);
 	state_json_add_i64(o, "expiry_ms", j->expiry_ms);
 	state_json_add_str(o, "old_display_key", j->old_display_key);
 	state_json_add_str(o, "phase", phase);
-	state_json_add_i64(o, "updated_at_ms", state_now_ms());
+	state_json_add_i64(o, "updated_at_ms", time_now_ms());
 	name = xasprintf("%s.json", j->id);
 	r = state_write_json("journal", name, o, noreplace, e);
 	if (r == STATE_EXISTS)
@@ -1202,7 +1176,7 @@ state_note_unknown_reset(const char *id, const char *name, int64_t expiry_ms,
 		goto out;
 	if (r == STATE_ABSENT) {
 		j.id = xstrdup(id);
-		j.started_at_ms = state_now_ms();
+		j.started_at_ms = time_now_ms();
 	}
 	if (j.name == NULL && name != NULL)
 		j.name = xstrdup(name);
@@ -1245,7 +1219,7 @@ state_write_recovery(const char *id, const char *key, char **path_out,
 		    "file for '%s'", id);
 	if (state_open_dir("recovery", &dfd, &dpath, e) != 0)
 		goto out;
-	now = state_now_ms();
+	now = time_now_ms();
 	for (i = 0; i < 100; i++) {
 		free(name);
 		name = i == 0 ? xasprintf("%s-%lld.key", id, (long long)now) :
@@ -1345,9 +1319,9 @@ state_log_rotation(const struct state_rotation_event *ev, struct ldrt_err *e)
 		    "%d", (int)ev->outcome);
 	if (state_open_dir(NULL, &dfd, &dpath, e) != 0)
 		goto out;
-	t = ev->time_ms != 0 ? ev->time_ms : state_now_ms();
+	t = ev->time_ms != 0 ? ev->time_ms : time_now_ms();
 	o = json_object_new_object();
-	state_format_ms(t, tbuf, sizeof(tbuf));
+	time_format_ms(t, tbuf, sizeof(tbuf));
 	state_json_add_str(o, "time", tbuf);
 	state_json_add_i64(o, "time_ms", t);
 	state_json_add_str(o, "relay_id", ev->relay_id);
@@ -1357,7 +1331,7 @@ state_log_rotation(const struct state_rotation_event *ev, struct ldrt_err *e)
 	state_json_add_str(o, "new_display_key",
 	    state_safe_display(ev->new_display_key, d2, sizeof(d2)));
 	if (ev->old_key_expires_at_ms > 0) {
-		state_format_ms(ev->old_key_expires_at_ms, tbuf, sizeof(tbuf));
+		time_format_ms(ev->old_key_expires_at_ms, tbuf, sizeof(tbuf));
 		state_json_add_str(o, "old_key_expires_at", tbuf);
 		state_json_add_i64(o, "old_key_expires_at_ms",
 		    ev->old_key_expires_at_ms);
