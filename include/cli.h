@@ -119,6 +119,9 @@ int	cmd_keep_new_key(struct ldrt_ctx *ctx, struct store *s,
 void	cmd_note_key(const struct relay_config *rc, int64_t old_expiry_ms,
 	    const char *old_display);
 
+/* Asks QUESTION [y/N] on the terminal; EX_USAGE without one. */
+int	cmd_confirm(const char *question, struct ldrt_err *e);
+
 /* Every command. */
 extern const struct cmd_entry cmd_login_entry;
 extern const struct cmd_entry cmd_logout_entry;
@@ -127,5 +130,9 @@ extern const struct cmd_entry cmd_create_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_show_entry;
 extern const struct cmd_entry cmd_get_entry;
+extern const struct cmd_entry cmd_update_entry;
+extern const struct cmd_entry cmd_delete_entry;
+extern const struct cmd_entry cmd_import_entry;
+extern const struct cmd_entry cmd_token_entry;
 
 #endif

@@ -20,7 +20,11 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_create_entry,
 	&cmd_list_entry,
 	&cmd_show_entry,
+	&cmd_update_entry,
+	&cmd_delete_entry,
+	&cmd_import_entry,
 	&cmd_get_entry,
+	&cmd_token_entry,
 };
 
 static const char global_usage[] =
