@@ -381,6 +381,92 @@ ss_copy_secret(SecretItem *it, char **secret)
 	return 0;
 }
 
+/* Interactive: unlock the default collection (may prompt). */
+static int
+ss_unlock_default(struct ssstore *ss, struct ss_deadline *dl,
+    struct ldrt_err *e)
+{
+	SecretCollection *c;
+	GError *err = NULL;
+	GList one = { NULL, NULL, NULL };
+	int r;
+
+	c = secret_collection_for_alias_sync(ss->svc,
+	    SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, dl->cancel,
+	    &err);
+	if (c == NULL) {
+		if (err != NULL) {
+			ss_error(dl, err, SS_WRITE, e);
+			g_error_free(err);
+			return -1;
+		}
+		return err_set(e, EX_UNAVAILABLE, "%s", SS_MSG_NODEFAULT);
+	}
+	one.data = c;
+	r = ss_unlock(ss, dl, &one, e);
+	g_object_unref(c);
+	return r;
+}
+
+/*
+ * 1 if the collection behind the "default" alias exists and is locked, 0
+ * if it is unlocked or there is none, -1 on error.
+ */
+static int
+ss_default_locked(struct ssstore *ss, struct ss_deadline *dl,
+    struct ldrt_err *e)
+{
+	SecretCollection *c;
+	GError *err = NULL;
+	int r;
+
+	c = secret_collection_for_alias_sync(ss->svc,
+	    SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, dl->cancel,
+	    &err);
+	if (c == NULL) {
+		if (err == NULL || g_error_matches(err, G_DBUS_ERROR,
+		    G_DBUS_ERROR_UNKNOWN_METHOD) || g_error_matches(err,
+		    G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) ||
+		    g_error_matches(err, SECRET_ERROR,
+		    SECRET_ERROR_NO_SUCH_OBJECT)) {
+			g_clear_error(&err);
+			return 0;
+		}
+		ss_error(dl, err, SS_READ, e);
+		g_error_free(err);
+		return -1;
+	}
+	r = secret_collection_get_locked(c) ? 1 : 0;
+	g_object_unref(c);
+	return r;
+}
+
+/*
+ * A search that never reads a locked keyring as "nothing there": if it
+ * finds no item and the default collection is locked (its items may not
+ * be visible), non-interactive mode fails with EX_NOPERM and interactive
+ * mode unlocks it (prompt) and searches again.
+ */
+static int
+ss_search_visible(struct ssstore *ss, struct ss_deadline *dl,
+    GHashTable *attrs, SecretSearchFlags flags, GList **out,
+    struct ldrt_err *e)
+{
+	int lk;
+
+	if (ss_search(ss, dl, attrs, flags, out, e) != 0)
+		return -1;
+	if (*out != NULL)
+		return 0;
+	if ((lk = ss_default_locked(ss, dl, e)) <= 0)
+		return lk;
+	if (!ss->interactive)
+		return err_set(e, EX_NOPERM, "%s", SS_MSG_LOCKED);
+	if (ss_unlock_default(ss, dl, e) != 0)
+		return -1;
+	return ss_search(ss, dl, attrs, flags, out, e);
+}
+
 static int
 ss_get(struct store *s, const struct store_key *k, char **secret,
     struct ldrt_err *e)
@@ -395,8 +481,8 @@ ss_get(struct store *s, const struct store_key *k, char **secret,
 	*secret = NULL;
 	ss_deadline_start(&dl, ss->timeout);
 	attrs = ss_attrs(k, 0, 0);
-	if (ss_search(ss, &dl, attrs, SECRET_SEARCH_LOAD_SECRETS, &items,
-	    e) != 0)
+	if (ss_search_visible(ss, &dl, attrs, SECRET_SEARCH_LOAD_SECRETS,
+	    &items, e) != 0)
 		goto out;
 	if (items == NULL) {
 		r = STORE_ABSENT;
@@ -453,33 +539,6 @@ ss_store_once(struct ssstore *ss, struct ss_deadline *dl,
 	free(label);
 	g_hash_table_unref(attrs);
 	return ok ? 0 : -1;
-}
-
-/* Interactive: unlock the default collection (may prompt). */
-static int
-ss_unlock_default(struct ssstore *ss, struct ss_deadline *dl,
-    struct ldrt_err *e)
-{
-	SecretCollection *c;
-	GError *err = NULL;
-	GList one = { NULL, NULL, NULL };
-	int r;
-
-	c = secret_collection_for_alias_sync(ss->svc,
-	    SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, dl->cancel,
-	    &err);
-	if (c == NULL) {
-		if (err != NULL) {
-			ss_error(dl, err, SS_WRITE, e);
-			g_error_free(err);
-			return -1;
-		}
-		return err_set(e, EX_UNAVAILABLE, "%s", SS_MSG_NODEFAULT);
-	}
-	one.data = c;
-	r = ss_unlock(ss, dl, &one, e);
-	g_object_unref(c);
-	return r;
 }
 
 static int
@@ -558,7 +617,7 @@ ss_del(struct store *s, const struct store_key *k, struct ldrt_err *e)
 
 	ss_deadline_start(&dl, ss->timeout);
 	attrs = ss_attrs(k, 0, 0);
-	if (ss_search(ss, &dl, attrs, 0, &items, e) != 0)
+	if (ss_search_visible(ss, &dl, attrs, 0, &items, e) != 0)
 		goto out;
 	if (items == NULL) {
 		r = STORE_ABSENT;
@@ -607,7 +666,7 @@ ss_list(struct store *s, const struct store_key *pat,
 	*np = 0;
 	ss_deadline_start(&dl, ss->timeout);
 	attrs = ss_attrs(pat != NULL ? pat : &any, 0, 1);
-	if (ss_search(ss, &dl, attrs, 0, &items, e) != 0)
+	if (ss_search_visible(ss, &dl, attrs, 0, &items, e) != 0)
 		goto out;
 	v = xcalloc(g_list_length(items), sizeof(*v));
 	for (l = items; l != NULL; l = l->next) {
