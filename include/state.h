@@ -32,7 +32,7 @@
  *	state_journal_advance(id, STATE_PHASE_KEY_STORED, e)
  *	write outputs;  state_journal_advance(id, STATE_PHASE_OUTPUTS_WRITTEN)
  *	run exec;       state_journal_advance(id, STATE_PHASE_EXEC_DONE)
- *	state_record_load / fill / state_record_save  (expiry, rotation time)
+ *	state_record_rotated(&ev, e)                 expiry, rotation time
  *	state_log_rotation(&ev, e)
  *	state_journal_clear(id, e);  state_unlock(lk)
  *
@@ -79,7 +79,8 @@ struct state_lock;
  * polls every 100 ms for up to wait_seconds (0: a single try), then fails
  * with EX_TEMPFAIL "another rotation of 'ID' is running (lock 'PATH'
  * held)".  *out is set on success only; release with state_unlock().
- * The lock also ends when the process ends, whatever the cause.
+ * The lock also ends when the process ends, whatever the cause.  Once
+ * taken, temp files of id left by a killed writer are removed.
  */
 int	state_lock(const char *id, int wait_seconds, struct state_lock **out,
 	    struct ldrt_err *e);
@@ -96,7 +97,8 @@ struct state_record {
 	int64_t	 created_or_rotated_at_ms;	/* for max-age policy */
 	char	*old_display_key;	/* key replaced by the last rotation */
 	int64_t	 old_key_expires_at_ms;	/* its expiry (the API keeps none) */
-	bool	 exec_failed;		/* exec of the last rotation failed */
+	bool	 exec_failed;		/* the last rotation's exec failed (or
+					   its outputs): no restart yet */
 	int64_t	 exec_failed_at_ms;
 	int64_t	 rejected_at_ms;	/* credential erase: a caller rejected
 					   the key */
@@ -129,6 +131,18 @@ int	state_record_delete(const char *id, struct ldrt_err *e);
  * and name (if not NULL), save.
  */
 int	state_record_mark_rejected(const char *id, const char *name,
+	    struct ldrt_err *e);
+
+/*
+ * After a rotation stored its new key (outcome OK, REPAIRED, EXEC_FAILED
+ * or OUTPUT_FAILED; others are EX_SOFTWARE): records in relays/<id>.json
+ * name, new and old display keys, the old key's expiry, the rotation time
+ * (ev->time_ms, 0: now), exec_failed (true for EXEC_FAILED and
+ * OUTPUT_FAILED: the relays were not restarted with the new key) and
+ * clears rejected_at_ms.  The same event then goes to state_log_rotation().
+ */
+struct state_rotation_event;
+int	state_record_rotated(const struct state_rotation_event *ev,
 	    struct ldrt_err *e);
 
 /*

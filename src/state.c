@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +28,10 @@
 #include <unistd.h>
 
 #include "ldrt.h"
-#include "secret.h"
+#include "ldrt_config.h"
 #include "state.h"
 #include "timeutil.h"
 
-#define STATE_PROG_DIR		"ld-relay-token"
 #define STATE_FILE_MAX		(64 * 1024)	/* ceiling for a state file */
 #define STATE_LOCK_POLL_MS	100
 #define STATE_DISPLAY_MAX	8		/* longer is cut to 4 chars */
@@ -45,7 +45,6 @@ struct state_lock {
 static char	*state_dir_override;
 static unsigned	 state_tmp_counter;
 
-static char	*state_default_dir(void);
 static const char *state_shown_id(const char *, char *, size_t);
 static int	 state_check_id(const char *, struct ldrt_err *);
 static int	 state_mkdir_p(const char *, struct ldrt_err *);
@@ -76,26 +75,12 @@ static void	 state_json_add_str(struct json_object *, const char *,
 static void	 state_json_add_i64(struct json_object *, const char *,
 		    int64_t);
 static const char *state_safe_display(const char *, char *, size_t);
+static void	 state_sweep_temps(const char *, const char *);
+static int	 state_journal_write(const struct state_journal *, int,
+		    struct ldrt_err *);
+static int	 state_cmp_str(const void *, const void *);
 
 /* ---- the directory ----------------------------------------------------- */
-
-/*
- * Stand-in for paths_state_dir() (config.c): $XDG_STATE_HOME if absolute
- * (the XDG spec says to ignore relative values), else ~/.local/state.
- */
-static char *
-state_default_dir(void)
-{
-	const char *x, *home;
-
-	x = getenv("XDG_STATE_HOME");
-	if (x != NULL && x[0] == '/')
-		return xasprintf("%s/%s", x, STATE_PROG_DIR);
-	home = getenv("HOME");
-	if (home == NULL || home[0] != '/')
-		return NULL;
-	return xasprintf("%s/.local/state/%s", home, STATE_PROG_DIR);
-}
 
 void
 state_set_dir(const char *dir)
@@ -191,10 +176,10 @@ state_open_top(char **top, int *fd, struct ldrt_err *e)
 	*top = NULL;
 	*fd = -1;
 	dir = state_dir_override != NULL ? xstrdup(state_dir_override) :
-	    state_default_dir();
+	    paths_state_dir();
 	if (dir == NULL)
 		return err_set(e, EX_CONFIG, "cannot find the state directory: "
-		    "neither XDG_STATE_HOME nor HOME is an absolute path");
+		    "no absolute XDG_STATE_HOME and no home directory");
 	if (dir[0] != '/') {
 		err_set(e, EX_CONFIG, "state directory '%s' is not an "
 		    "absolute path", dir);
@@ -651,6 +636,46 @@ state_json_add_i64(struct json_object *o, const char *key, int64_t v)
 	json_object_object_add(o, key, json_object_new_int64(v));
 }
 
+/*
+ * Removes the temp files of sub/<id>.json left by a writer that died
+ * (kill -9 between create and rename).  The writer's pid is in the name;
+ * a live writer's file is left alone.  Best effort, never an error.
+ */
+static void
+state_sweep_temps(const char *sub, const char *id)
+{
+	struct dirent *d;
+	DIR	*dir;
+	char	*prefix, *end;
+	size_t	 plen;
+	long	 pid;
+	int	 dfd;
+
+	if (state_open_dir(sub, &dfd, NULL, NULL) != 0)
+		return;
+	if ((dir = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
+	prefix = xasprintf(".%s.json.", id);
+	plen = strlen(prefix);
+	while ((d = readdir(dir)) != NULL) {
+		if (strncmp(d->d_name, prefix, plen) != 0 ||
+		    strlen(d->d_name) < plen + 4 ||
+		    strcmp(d->d_name + strlen(d->d_name) - 4, ".tmp") != 0)
+			continue;
+		errno = 0;
+		pid = strtol(d->d_name + plen, &end, 10);
+		if (errno != 0 || *end != '.' || pid <= 0)
+			continue;
+		if (pid != (long)getpid() && kill((pid_t)pid, 0) == -1 &&
+		    errno == ESRCH)
+			unlinkat(dirfd(dir), d->d_name, 0);
+	}
+	free(prefix);
+	closedir(dir);
+}
+
 /* ---- lock -------------------------------------------------------------- */
 
 int
@@ -702,6 +727,9 @@ state_lock(const char *id, int wait_seconds, struct state_lock **out,
 		ts.tv_nsec = (long)left * 1000000L;
 		nanosleep(&ts, NULL);	/* EINTR: just try again sooner */
 	}
+	/* Under the lock: tidy what a killed rotation left behind. */
+	state_sweep_temps("journal", id);
+	state_sweep_temps("relays", id);
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->fd = fd;
 	(*out)->path = path;
@@ -868,6 +896,46 @@ state_record_mark_rejected(const char *id, const char *name,
 		state_record_set(&rec.name, name);
 	rec.rejected_at_ms = time_now_ms();
 	r = state_record_save(id, &rec, e);
+out:
+	state_record_release(&rec);
+	return r;
+}
+
+int
+state_record_rotated(const struct state_rotation_event *ev,
+    struct ldrt_err *e)
+{
+	struct state_record rec;
+	int64_t	 now;
+	int	 r;
+
+	switch (ev->outcome) {
+	case STATE_OUTCOME_OK:
+	case STATE_OUTCOME_REPAIRED:
+	case STATE_OUTCOME_EXEC_FAILED:
+	case STATE_OUTCOME_OUTPUT_FAILED:
+		break;
+	default:
+		return err_set(e, EX_SOFTWARE, "rotation of '%s': outcome "
+		    "'%s' stored no new key", ev->relay_id,
+		    state_outcome_name(ev->outcome) != NULL ?
+		    state_outcome_name(ev->outcome) : "?");
+	}
+	if ((r = state_record_load(ev->relay_id, &rec, e)) == -1)
+		goto out;
+	now = ev->time_ms != 0 ? ev->time_ms : time_now_ms();
+	if (ev->relay_name != NULL)
+		state_record_set(&rec.name, ev->relay_name);
+	state_record_set(&rec.display_key, ev->new_display_key);
+	state_record_set(&rec.old_display_key, ev->old_display_key);
+	rec.created_or_rotated_at_ms = now;
+	rec.old_key_expires_at_ms = ev->old_key_expires_at_ms;
+	/* Outputs not written means no restart with the new key either. */
+	rec.exec_failed = ev->outcome == STATE_OUTCOME_EXEC_FAILED ||
+	    ev->outcome == STATE_OUTCOME_OUTPUT_FAILED;
+	rec.exec_failed_at_ms = rec.exec_failed ? now : 0;
+	rec.rejected_at_ms = 0;		/* a rejection was of the old key */
+	r = state_record_save(ev->relay_id, &rec, e);
 out:
 	state_record_release(&rec);
 	return r;

@@ -396,6 +396,26 @@ END_TEST
 
 /* ---- locks ------------------------------------------------------------- */
 
+/* 1 if an fd of this process open on path is close-on-exec, 0 if not,
+ * -1 if none is open on it. */
+static int
+lock_fd_cloexec(const char *path)
+{
+	char	 link[64], target[PATH_MAX];
+	ssize_t	 n;
+	int	 fd;
+
+	for (fd = 3; fd < 1024; fd++) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		if ((n = readlink(link, target, sizeof(target) - 1)) <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, path) == 0)
+			return (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0;
+	}
+	return -1;
+}
+
 START_TEST(test_lock_same_process)
 {
 	struct ldrt_err e = LDRT_ERR_INIT;
@@ -407,6 +427,7 @@ START_TEST(test_lock_same_process)
 	ck_assert_str_eq(state_lock_path(a), lp);
 	ck_assert_uint_eq(mode_of(lp), 0600);
 	ck_assert_uint_eq(mode_in("locks"), 0700);
+	ck_assert_int_eq(lock_fd_cloexec(lp), 1);
 	/* flock conflicts between open file descriptions, even here */
 	ck_assert_int_eq(state_lock(ID1, 0, &b, &e), -1);
 	ck_assert_int_eq(e.ex, EX_TEMPFAIL);
@@ -1018,6 +1039,7 @@ START_TEST(test_journal_survives_kill9)
 {
 	struct ldrt_err e = LDRT_ERR_INIT;
 	struct state_journal back;
+	struct state_lock *lk = NULL;
 	int	 round, p[2], status;
 	char	 c;
 	pid_t	 pid;
@@ -1059,6 +1081,10 @@ START_TEST(test_journal_survives_kill9)
 		    back.phase == STATE_PHASE_EXEC_DONE);
 		state_journal_release(&back);
 	}
+	/* the next run's lock tidies the killed writers' temp files */
+	ck_assert_int_eq(state_lock(ID1, 0, &lk, &e), 0);
+	ck_assert_int_eq(dots_in("journal"), 0);
+	state_unlock(lk);
 }
 END_TEST
 
@@ -1222,6 +1248,84 @@ START_TEST(test_outcome_names)
 }
 END_TEST
 
+START_TEST(test_record_rotated)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct state_record back;
+	struct state_rotation_event ev = { 1800000000000LL, ID1, "prod",
+	    "66eo", "1c2d", 1800003600000LL, STATE_OUTCOME_OK, NULL };
+
+	ck_assert_int_eq(state_record_mark_rejected(ID1, "old name", &e), 0);
+	ck_assert_msg(state_record_rotated(&ev, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(state_record_load(ID1, &back, &e), 0);
+	ck_assert_str_eq(back.name, "prod");
+	ck_assert_str_eq(back.display_key, "1c2d");
+	ck_assert_str_eq(back.old_display_key, "66eo");
+	ck_assert_int_eq(back.created_or_rotated_at_ms, 1800000000000LL);
+	ck_assert_int_eq(back.old_key_expires_at_ms, 1800003600000LL);
+	ck_assert(!back.exec_failed);
+	ck_assert_int_eq(back.rejected_at_ms, 0);
+	state_record_release(&back);
+
+	/* exec failed: status/list warn as the expiry nears */
+	ev.outcome = STATE_OUTCOME_EXEC_FAILED;
+	ev.old_display_key = "1c2d";
+	ev.new_display_key = "9z9z";
+	ck_assert_int_eq(state_record_rotated(&ev, &e), 0);
+	ck_assert_int_eq(state_record_load(ID1, &back, &e), 0);
+	ck_assert(back.exec_failed);
+	ck_assert_int_eq(back.exec_failed_at_ms, 1800000000000LL);
+	ck_assert_int_eq(state_record_warning(&back, 1800003000000LL,
+	    3600000), STATE_WARN_RESTART_DUE);
+	ck_assert_int_eq(state_record_warning(&back, 1800003600001LL,
+	    3600000), STATE_WARN_RESTART_OVERDUE);
+	state_record_release(&back);
+
+	/* outcomes that stored no new key leave the record alone */
+	ev.outcome = STATE_OUTCOME_STORE_FAILED;
+	ev.new_display_key = "zzzz";
+	ck_assert_int_eq(state_record_rotated(&ev, &e), -1);
+	ck_assert_int_eq(e.ex, EX_SOFTWARE);
+	ev.outcome = STATE_OUTCOME_UNKNOWN;
+	ck_assert_int_eq(state_record_rotated(&ev, &e), -1);
+	ck_assert_int_eq(state_record_load(ID1, &back, &e), 0);
+	ck_assert_str_eq(back.display_key, "9z9z");
+	state_record_release(&back);
+}
+END_TEST
+
+START_TEST(test_lock_sweeps_dead_temps)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct state_lock *lk = NULL;
+	char	*dead, *mine, *other, *rdead, name[200];
+
+	ck_assert_int_eq(state_journal_clear(ID1, &e), 0);	/* mkdirs */
+	ck_assert_int_eq(state_record_delete(ID1, &e), 0);
+	/* pid 999999999 is above any pid_max: no such process */
+	dead = path_in("journal/." ID1 ".json.999999999.0.1.tmp");
+	rdead = path_in("relays/." ID1 ".json.999999999.3.1.tmp");
+	snprintf(name, sizeof(name), "journal/." ID1 ".json.%ld.0.1.tmp",
+	    (long)getpid());
+	mine = path_in(name);
+	other = path_in("journal/." ID2 ".json.999999999.0.1.tmp");
+	spit(dead, "{");
+	spit(rdead, "{");
+	spit(mine, "{");
+	spit(other, "{");
+	ck_assert_msg(state_lock(ID1, 0, &lk, &e) == 0, "%s", e.msg);
+	ck_assert(!exists(dead));
+	ck_assert(!exists(rdead));
+	ck_assert(exists(mine));	/* a live writer's */
+	ck_assert(exists(other));	/* another relay's: its own lock */
+	state_unlock(lk);
+	free(dead);
+	free(rdead);
+	free(mine);
+	free(other);
+}
+END_TEST
+
 /* ---- permissions and temp files over everything ------------------------ */
 
 static int	bad_perm_count;
@@ -1307,6 +1411,7 @@ state_suite(void)
 	tcase_add_test(tc, test_lock_across_processes);
 	tcase_add_test(tc, test_lock_released_by_kill9);
 	tcase_add_test(tc, test_lock_refuses_bad_file);
+	tcase_add_test(tc, test_lock_sweeps_dead_temps);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("record");
@@ -1316,6 +1421,7 @@ state_suite(void)
 	    LDRT_ARRAY_SIZE(bad_records));
 	tcase_add_test(tc, test_record_symlink_and_huge);
 	tcase_add_test(tc, test_record_mark_rejected);
+	tcase_add_test(tc, test_record_rotated);
 	tcase_add_loop_test(tc, test_record_warning, 0,
 	    LDRT_ARRAY_SIZE(warn_table));
 	tcase_add_test(tc, test_changed_elsewhere);
