@@ -81,8 +81,11 @@ struct api_opts {
 /* Checks the URL (https, or http to a loopback host: else EX_CONFIG). */
 int	api_new(const struct api_opts *o, struct api **out, struct ldrt_err *e);
 void	api_free(struct api *a);
-/* Host part of the base URL, for store attributes. */
+/* Host part of the base URL, for store attributes: "host[:port]", the
+ * host in lower case, the port only when not the scheme's default. */
 const char *api_host(const struct api *a);
+/* TCP connections opened so far (keep-alive check in tests, -v). */
+long	api_connections(const struct api *a);
 
 int	api_list(struct api *a, struct relay_config_list *out, struct ldrt_err *e);
 int	api_get(struct api *a, const char *id, struct relay_config *out,

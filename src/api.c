@@ -802,6 +802,12 @@ api_host(const struct api *a)
 	return a->host;
 }
 
+long
+api_connections(const struct api *a)
+{
+	return a == NULL ? 0 : http_connections(a->http);
+}
+
 static int
 api_call(struct api *a, const char *method, const char *path,
     const char *body, enum http_idempotency idem, struct http_response *resp,

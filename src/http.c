@@ -395,7 +395,7 @@ http_setup(struct http *h, const struct http_opts *o, struct ldrt_err *e)
 	HTTP_SETOPT(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTPS |
 	    CURLPROTO_HTTP));
 #endif
-	if (o->ca_bundle != NULL) {
+	if (o->ca_bundle != NULL && o->ca_bundle[0] != '\0') {
 		if (access(o->ca_bundle, R_OK) != 0)
 			return err_set(e, errno == ENOENT ? EX_NOINPUT :
 			    EX_CONFIG, "CA bundle '%s': %s", o->ca_bundle,
@@ -585,7 +585,7 @@ http_set_method(struct http *h, const char *method, const char *body,
 /* Sets e for a failed transfer and returns its exit class. */
 static int
 http_transport_error(struct http *h, CURLcode rc, const char *url,
-    struct ldrt_err *e)
+    int notsent, struct ldrt_err *e)
 {
 	char host[256], why[CURL_ERROR_SIZE];
 	int ex;
@@ -608,9 +608,12 @@ http_transport_error(struct http *h, CURLcode rc, const char *url,
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		ex = EX_TEMPFAIL;
 		err_set(e, ex, "request to '%s' timed out: %s", host, why);
-	} else {
+	} else if (notsent) {
 		ex = EX_TEMPFAIL;
 		err_set(e, ex, "cannot reach '%s': %s", host, why);
+	} else {
+		ex = EX_TEMPFAIL;
+		err_set(e, ex, "connection to '%s' failed: %s", host, why);
 	}
 	return ex;
 }
@@ -663,8 +666,7 @@ http_request(struct http *h, const char *method, const char *url,
 		h->too_large = 0;
 		h->errbuf[0] = '\0';
 		http_capture_reset(h);
-		log_verbose("%s %s%s", method, host,
-		    tries > 1 ? " (retry)" : "");
+		log_verbose("%s %s%s", method, url, tries > 1 ? " (retry)" : "");
 		rc = curl_easy_perform(h->curl);
 		nconn = reqsize = status = 0;
 		curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &nconn);
@@ -676,7 +678,7 @@ http_request(struct http *h, const char *method, const char *url,
 			    host, h->connects, h->connects == 1 ? "" : "s");
 		if (rc != CURLE_OK) {
 			int notsent = http_error_not_sent(rc, reqsize);
-			int ex = http_transport_error(h, rc, url, e);
+			int ex = http_transport_error(h, rc, url, notsent, e);
 
 			if (ex != EX_TEMPFAIL) {
 				/* too large: the server did answer */
