@@ -10,8 +10,21 @@
  *                   create-missing
  *
  * A missing file is an empty configuration.  A malformed one is EX_CONFIG
- * with a message naming the file, the line and the key.  Unknown keys are
- * reported through config->warnings (the caller decides to print them).
+ * with a message naming the file, the line and the key.  Unknown keys and
+ * unknown sections ("[default]") are reported through config->warnings
+ * (the caller decides to print them).
+ *
+ * Syntax (GKeyFile plus): "#" after a blank starts a comment, also after a
+ * value ("store = auto  # ..."), "\#" is a literal "#"; an empty value is
+ * the same as an absent key; a section or a key given twice is an error
+ * (GKeyFile alone would merge or keep the last); several env files are a
+ * list "env-file = /a;/b" and/or env-file-2 ... env-file-999, kept in
+ * that order.  Durations use time_parse_duration(), booleans are
+ * true/false (or 1/0), timeout is 1..3600 seconds, store is auto,
+ * secret-service or file, api-url starts with https:// or http://.  The
+ * file is at most 1 MiB and must be a regular file; a world-writable one is
+ * refused (exec = runs commands), a group-writable or foreign-owned one
+ * gives a warning.
  */
 #ifndef LDRT_LDRT_CONFIG_H
 #define LDRT_LDRT_CONFIG_H
@@ -55,7 +68,10 @@ struct config {
 	char			**warnings;	/* NULL-terminated, never NULL */
 };
 
-/* Loads path (NULL: the default path).  *out owned by the caller. */
+/*
+ * Loads path (NULL: config_default_path(); LDRT_CONFIG is the caller's
+ * business).  *out owned by the caller (config_free()); NULL on error.
+ */
 int	config_load(const char *path, struct config **out, struct ldrt_err *e);
 /* Parses data (pure; path is used in messages only). */
 int	config_parse(const char *data, size_t len, const char *path,
@@ -74,6 +90,17 @@ const struct config_relay *config_relay_by_id(const struct config *c,
  * Sets key=value in section [relay NAME] (creating the section if needed)
  * and rewrites the file atomically, keeping comments.  Creates the file
  * (0600) and its directory (0700) when absent.
+ *
+ * The edit is textual: the line setting key is replaced by "key = value",
+ * or one is added after the section's last key, or the section is
+ * appended; every other byte (comments, spacing, CRLF) stays.  value is
+ * escaped for GKeyFile as needed (for env-file, ";" separates a list).
+ * key must be a relay key, value UTF-8 without control characters, else
+ * EX_USAGE.  A file that does not parse, or would not parse afterwards
+ * (a bad duration, ...), is left alone: EX_CONFIG.  The directory is
+ * flock()ed for the read-modify-write; a symlink is written through; the
+ * file keeps its mode (and owner, when root).  Write errors: EX_IOERR,
+ * EX_CANTCREAT.
  */
 int	config_set_relay_key(const char *path, const char *relay,
 	    const char *key, const char *value, struct ldrt_err *e);
@@ -81,12 +108,15 @@ int	config_set_relay_key(const char *path, const char *relay,
 /* XDG directories for this program, newly allocated, without trailing '/':
  * $XDG_CONFIG_HOME/ld-relay-token, $XDG_STATE_HOME/ld-relay-token,
  * $XDG_DATA_HOME/ld-relay-token (falling back to ~/.config, ~/.local/state,
- * ~/.local/share). */
+ * ~/.local/share).  Relative XDG values are ignored (XDG spec); $HOME must
+ * be absolute, else the password database is asked; NULL when there is no
+ * home directory at all. */
 char	*config_default_path(void);
 char	*paths_config_dir(void);
 char	*paths_state_dir(void);
 char	*paths_data_dir(void);
-/* mkdir -p with mode 0700 for each created component. */
+/* mkdir -p with mode 0700 for each created component; existing ones are
+ * left alone.  EX_CANTCREAT naming the directory that failed. */
 int	paths_mkdir_p(const char *dir, struct ldrt_err *e);
 
 #endif

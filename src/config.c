@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <errno.h>
@@ -152,6 +153,7 @@ static bool	config_text_ok(const char *);
 static char	*config_escape_value(const char *);
 static char	*config_edit(const char *, size_t, const char *,
 		    const char *, const char *, size_t *);
+static int	config_flock(int);
 static int	config_write_atomic(const char *, const char *, size_t,
 		    const struct stat *, struct ldrt_err *);
 static char	*paths_dir(const char *, const char *);
@@ -1095,6 +1097,16 @@ config_edit(const char *data, size_t len, const char *relay, const char *key,
 	return out;
 }
 
+static int
+config_flock(int fd)
+{
+	int r;
+
+	while ((r = flock(fd, LOCK_EX)) == -1 && errno == EINTR)
+		;
+	return r;
+}
+
 int
 config_set_relay_key(const char *path, const char *relay, const char *key,
     const char *value, struct ldrt_err *e)
@@ -1105,7 +1117,7 @@ config_set_relay_key(const char *path, const char *relay, const char *key,
 	char *dir = NULL;
 	size_t len;
 	unsigned n;
-	int rd, r = -1;
+	int rd, dfd = -1, r = -1;
 
 	if (relay == NULL || *relay == '\0' || strpbrk(relay, "[]") != NULL ||
 	    g_ascii_isspace(relay[0]) ||
@@ -1129,12 +1141,22 @@ config_set_relay_key(const char *path, const char *relay, const char *key,
 		}
 		path = real;
 	}
+	/*
+	 * Two updates at once (create of two relays) must not lose one:
+	 * the file is replaced by rename, so lock its directory instead.
+	 */
+	dir = g_path_get_dirname(path);
+	if (paths_mkdir_p(dir, e) != 0)
+		goto out;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    config_flock(dfd) != 0) {
+		err_set(e, EX_CONFIG, "config '%s': cannot lock directory "
+		    "'%s': %s", path, dir, strerror(errno));
+		goto out;
+	}
 	if ((rd = config_read(path, &data, &len, &st, e)) == -1)
 		goto out;
 	if (rd == 1) {
-		dir = g_path_get_dirname(path);
-		if (paths_mkdir_p(dir, e) != 0)
-			goto out;
 		data = xstrdup("");
 		len = 0;
 	}
@@ -1153,6 +1175,8 @@ config_set_relay_key(const char *path, const char *relay, const char *key,
 		goto out;
 	r = 0;
 out:
+	if (dfd != -1)
+		close(dfd);		/* releases the lock */
 	config_free(c);
 	free(out);
 	g_free(escaped);

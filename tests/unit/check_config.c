@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -816,6 +817,38 @@ START_TEST(test_set_design_example)
 }
 END_TEST
 
+/* Concurrent updates of one file lose nothing. */
+START_TEST(test_set_concurrent)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct config *c;
+	char *p = tmp_path("config"), name[16];
+	int i, status;
+	pid_t pid[8];
+
+	for (i = 0; i < 8; i++) {
+		if ((pid[i] = fork()) == 0) {
+			snprintf(name, sizeof(name), "r%d", i);
+			_exit(config_set_relay_key(p, name, "id", name, &e) == 0 ?
+			    0 : 1);
+		}
+		ck_assert_int_gt(pid[i], 0);
+	}
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	ck_assert_int_eq(config_load(p, &c, &e), 0);
+	ck_assert_uint_eq(c->nrelays, 8);
+	for (i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		ck_assert_ptr_nonnull(config_relay_by_id(c, name));
+	}
+	config_free(c);
+	free(p);
+}
+END_TEST
+
 /* The exact value comes back, whatever GKeyFile or "#" would do to it. */
 START_TEST(test_set_exact_values)
 {
@@ -1075,6 +1108,7 @@ config_suite(void)
 	tcase_add_test(tc, test_set_creates);
 	tcase_add_loop_test(tc, test_set_edits, 0, LDRT_ARRAY_SIZE(edits));
 	tcase_add_test(tc, test_set_design_example);
+	tcase_add_test(tc, test_set_concurrent);
 	tcase_add_test(tc, test_set_exact_values);
 	tcase_add_loop_test(tc, test_set_bad, 0, LDRT_ARRAY_SIZE(set_bad));
 	tcase_add_test(tc, test_set_refuses_malformed);
