@@ -916,6 +916,14 @@ fs_of(struct store *s)
 }
 
 static int
+sf_exists(const struct fstore *fs)
+{
+	struct stat st;
+
+	return lstat(fs->path, &st) == 0;
+}
+
+static int
 sf_get(struct store *s, const struct store_key *k, char **secret,
     struct ldrt_err *e)
 {
@@ -925,7 +933,7 @@ sf_get(struct store *s, const struct store_key *k, char **secret,
 	int lfd = -1, r;
 
 	*secret = NULL;
-	if (!store_file_exists(&s->opts))
+	if (!sf_exists(fs))
 		return STORE_ABSENT;
 	if ((lfd = sf_lock(fs, LOCK_SH, e)) < 0)
 		return -1;
@@ -1009,7 +1017,7 @@ sf_del(struct store *s, const struct store_key *k, struct ldrt_err *e)
 	size_t i, j;
 	int lfd = -1, r;
 
-	if (!store_file_exists(&s->opts))
+	if (!sf_exists(fs))
 		return STORE_ABSENT;
 	if ((lfd = sf_lock(fs, LOCK_EX, e)) < 0)
 		return -1;
@@ -1045,7 +1053,7 @@ sf_list(struct store *s, const struct store_key *pat,
 
 	*items = NULL;
 	*np = 0;
-	if (!store_file_exists(&s->opts))
+	if (!sf_exists(fs))
 		return 0;
 	if ((lfd = sf_lock(fs, LOCK_SH, e)) < 0)
 		return -1;
