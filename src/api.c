@@ -38,7 +38,7 @@
 struct api {
 	struct http	*http;
 	char		*base;	/* scheme://host[:port], no trailing slash */
-	char		*host;	/* host[:port], lower case, default port dropped */
+	char		*host;	/* host[:port]: lower case, no default port */
 	char		*token;	/* secret */
 };
 
@@ -66,7 +66,8 @@ static int	api_config_from(struct json_object *, const char *,
 		    struct relay_config *, struct ldrt_err *);
 static int	api_policy_parse(const char *, size_t, struct json_object **,
 		    struct ldrt_err *);
-static int	api_url_parse(const char *, struct api_url *, struct ldrt_err *);
+static int	api_url_parse(const char *, struct api_url *,
+		    struct ldrt_err *);
 static int	api_id_check(const char *, struct ldrt_err *);
 static int	api_call(struct api *, const char *, const char *, const char *,
 		    enum http_idempotency, struct http_response *,
@@ -75,6 +76,30 @@ static int	api_status_error(struct api *, const struct http_response *,
 		    enum api_op, const char *, struct ldrt_err *);
 static void	api_sanitize(char *);
 static const char *api_reason(long);
+static void	api_copy_line(const char *, size_t, char *, size_t);
+static int	api_id_valid(const char *);
+static int	api_field_string(struct json_object *, const char *, int,
+		    const char *, char **, struct ldrt_err *);
+static int	api_field_int64(struct json_object *, const char *,
+		    const char *, int64_t *, struct ldrt_err *);
+static int	api_field_key(struct json_object *, const char *, char **,
+		    struct ldrt_err *);
+static char	*api_json_compact(struct json_object *);
+static char	*api_ident_string(struct json_object *, const char *);
+static int	api_policy_strings(struct json_object *, const char *, size_t,
+		    struct ldrt_err *);
+static int	api_policy_statement(struct json_object *, size_t,
+		    struct ldrt_err *);
+static int	api_host_loopback(const char *);
+static int	api_url_authority(const char *, size_t, int, struct api_url *,
+		    struct ldrt_err *);
+static void	api_detail(struct api *, const struct http_response *, char *,
+		    size_t);
+static int	api_ok(long);
+static const char *api_body(const struct http_response *, size_t *);
+static struct json_object *api_replace_op(const char *, struct json_object *);
+static int	api_update_body(const char *, const char *, const char *,
+		    char **, struct ldrt_err *);
 
 /* ---- struct helpers ---- */
 
@@ -189,8 +214,8 @@ api_json_parse(const char *json, size_t len, int depth, const char *what,
 		return err_set(e, ex, "%s: truncated JSON (ends at offset %zu)",
 		    what, len);
 	if (o == NULL)
-		return err_set(e, ex, "%s: invalid JSON at offset %zu: %s", what,
-		    end, json_tokener_error_desc(jerr));
+		return err_set(e, ex, "%s: invalid JSON at offset %zu: %s",
+		    what, end, json_tokener_error_desc(jerr));
 	for (i = end; i < len; i++)
 		if (!isspace((unsigned char)json[i])) {
 			json_object_put(o);
@@ -643,12 +668,10 @@ api_url_authority(const char *auth, size_t n, int https, struct api_url *u,
 			    "address");
 		hp = auth + 1;
 		hl = (size_t)(close - hp);
-		if (close + 1 < auth + n) {
-			if (close[1] != ':')
-				return err_set(e, EX_CONFIG, "API URL has a bad "
-				    "host");
+		if (close + 1 < auth + n && close[1] != ':')
+			return err_set(e, EX_CONFIG, "API URL has a bad host");
+		if (close + 1 < auth + n)
 			pp = close + 2;
-		}
 	} else {
 		close = memchr(auth, ':', n);
 		hl = close != NULL ? (size_t)(close - auth) : n;
@@ -665,8 +688,8 @@ api_url_authority(const char *auth, size_t n, int https, struct api_url *u,
 		if (inet_pton(AF_INET6, host, &a6) != 1)
 			return err_set(e, EX_CONFIG, "API URL has a bad IPv6 "
 			    "address");
-	} else if (strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-") != hl ||
-	    host[0] == '-' || host[0] == '.') {
+	} else if (strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-") !=
+	    hl || host[0] == '-' || host[0] == '.') {
 		return err_set(e, EX_CONFIG, "API URL has a bad host");
 	}
 	if (pp != NULL) {
@@ -723,8 +746,8 @@ api_url_parse(const char *url, struct api_url *u, struct ldrt_err *e)
 		return err_set(e, EX_CONFIG, "API URL must not contain user "
 		    "information");
 	if (p[n] != '\0' && strcmp(p + n, "/") != 0)
-		return err_set(e, EX_CONFIG, "API URL must be https://HOST[:PORT] "
-		    "without a path, query or fragment");
+		return err_set(e, EX_CONFIG, "API URL must be "
+		    "https://HOST[:PORT] without a path, query or fragment");
 	return api_url_authority(p, n, https, u, e);
 }
 
@@ -915,10 +938,11 @@ api_status_error(struct api *a, const struct http_response *r, enum api_op op,
 		return err_set(e, EX_NOPERM, "the token lacks permission to "
 		    "%s: %s", act, d);
 	if (s == 404 && id != NULL)
-		return err_set(e, EX_NOUSER, "no relay config with id '%s'", id);
+		return err_set(e, EX_NOUSER, "no relay config with id '%s'",
+		    id);
 	if (s == 404)
-		return err_set(e, EX_CONFIG, "cannot %s: API endpoint not found "
-		    "(HTTP 404); check the API URL", act);
+		return err_set(e, EX_CONFIG, "cannot %s: API endpoint not "
+		    "found (HTTP 404); check the API URL", act);
 	if (s == 400 || s == 422)
 		return err_set(e, EX_DATAERR, "API refused to %s: %s", act, d);
 	if (s == 409)
@@ -1082,40 +1106,40 @@ out:
 	return rc;
 }
 
+/* {"op":"replace","path":path,"value":value}; takes over value */
+static struct json_object *
+api_replace_op(const char *path, struct json_object *value)
+{
+	struct json_object *op = json_object_new_object();
+
+	json_object_object_add(op, "op", json_object_new_string("replace"));
+	json_object_object_add(op, "path", json_object_new_string(path));
+	json_object_object_add(op, "value", value);
+	return op;
+}
+
 /* The PATCH body: only the replace operations asked for. */
 static int
 api_update_body(const char *new_name, const char *policy_json,
     const char *comment, char **out, struct ldrt_err *e)
 {
-	struct json_object *req, *ops, *op, *pol;
+	struct json_object *req, *ops, *pol = NULL;
 
 	*out = NULL;
 	if (new_name == NULL && policy_json == NULL)
 		return err_set(e, EX_USAGE, "nothing to update");
 	if (new_name != NULL && new_name[0] == '\0')
 		return err_set(e, EX_DATAERR, "relay config name is empty");
-	pol = NULL;
 	if (policy_json != NULL && api_policy_parse(policy_json,
 	    strlen(policy_json), &pol, e) != 0)
 		return -1;
 	req = json_object_new_object();
 	ops = json_object_new_array();
-	if (new_name != NULL) {
-		op = json_object_new_object();
-		json_object_object_add(op, "op", json_object_new_string("replace"));
-		json_object_object_add(op, "path", json_object_new_string("/name"));
-		json_object_object_add(op, "value",
-		    json_object_new_string(new_name));
-		json_object_array_add(ops, op);
-	}
-	if (pol != NULL) {
-		op = json_object_new_object();
-		json_object_object_add(op, "op", json_object_new_string("replace"));
-		json_object_object_add(op, "path",
-		    json_object_new_string("/policy"));
-		json_object_object_add(op, "value", pol);
-		json_object_array_add(ops, op);
-	}
+	if (new_name != NULL)
+		json_object_array_add(ops, api_replace_op("/name",
+		    json_object_new_string(new_name)));
+	if (pol != NULL)
+		json_object_array_add(ops, api_replace_op("/policy", pol));
 	json_object_object_add(req, "patch", ops);
 	if (comment != NULL)
 		json_object_object_add(req, "comment",

@@ -69,6 +69,13 @@ static void	http_url_host(const char *, char *, size_t);
 static void	http_format_time(int64_t, char *, size_t);
 static void	http_sanitize(char *);
 static int	http_tls_error(int);
+static int64_t	http_parse_retry_after(const char *, int64_t);
+static int64_t	http_parse_reset(const char *, int64_t);
+static void	http_header_value(const char *, size_t, char *, size_t);
+static int	http_transport_error(struct http *, CURLcode, const char *, int,
+		    struct ldrt_err *);
+static void	http_take_response(struct http *, long,
+		    struct http_response *);
 
 static int http_global_done;
 
@@ -350,7 +357,8 @@ http_header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	}
 	for (i = 0; i < LDRT_ARRAY_SIZE(want); i++) {
 		k = strlen(want[i].name);
-		if (n > k && p[k] == ':' && strncasecmp(p, want[i].name, k) == 0)
+		if (n > k && p[k] == ':' &&
+		    strncasecmp(p, want[i].name, k) == 0)
 			http_header_value(p + k + 1, n - k - 1,
 			    (char *)h + want[i].off, want[i].cap);
 	}
@@ -437,7 +445,8 @@ http_new(const struct http_opts *o, struct http **out, struct ldrt_err *e)
 		h->rng = 0x9e3779b9u;
 	if ((h->curl = curl_easy_init()) == NULL) {
 		free(h);
-		return err_set(e, EX_SOFTWARE, "cannot create a libcurl handle");
+		return err_set(e, EX_SOFTWARE, "cannot create a libcurl "
+		    "handle");
 	}
 	if (http_setup(h, o, e) != 0) {
 		http_free(h);
@@ -557,8 +566,8 @@ http_set_method(struct http *h, const char *method, const char *body,
 	int patch = strcmp(method, "PATCH") == 0 || strcmp(method, "PUT") == 0;
 
 	if (!get && !del && !post && !patch)
-		return err_set(e, EX_SOFTWARE, "unsupported HTTP method '%.16s'",
-		    method);
+		return err_set(e, EX_SOFTWARE, "unsupported HTTP method "
+		    "'%.16s'", method);
 	HTTP_SETOPT(h, CURLOPT_NOBODY, 0L);
 	HTTP_SETOPT(h, CURLOPT_CUSTOMREQUEST, (char *)NULL);
 	if (get || del) {
@@ -666,7 +675,8 @@ http_request(struct http *h, const char *method, const char *url,
 		h->too_large = 0;
 		h->errbuf[0] = '\0';
 		http_capture_reset(h);
-		log_verbose("%s %s%s", method, url, tries > 1 ? " (retry)" : "");
+		log_verbose("%s %s%s", method, url,
+		    tries > 1 ? " (retry)" : "");
 		rc = curl_easy_perform(h->curl);
 		nconn = reqsize = status = 0;
 		curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &nconn);
@@ -694,8 +704,9 @@ http_request(struct http *h, const char *method, const char *url,
 				    h->errbuf[0] != '\0' ? h->errbuf :
 				    curl_easy_strerror(rc));
 				http_sanitize(why);
-				err_set(e, EX_TEMPFAIL, "no response from '%s' "
-				    "after the request was sent: %s", host, why);
+				err_set(e, EX_TEMPFAIL, "no response from "
+				    "'%s' after the request was sent: %s",
+				    host, why);
 				r = HTTP_OUTCOME_UNKNOWN;
 				goto out;
 			}
@@ -742,8 +753,8 @@ http_request(struct http *h, const char *method, const char *url,
 			trieserr++;
 			wait = http_retry_wait_ms(status, NULL, NULL, 0,
 			    trieserr, http_rand(h));
-			log_verbose("API answered HTTP %ld; retrying in %lld ms "
-			    "(try %d of %d)", status, (long long)wait,
+			log_verbose("API answered HTTP %ld; retrying in %lld "
+			    "ms (try %d of %d)", status, (long long)wait,
 			    trieserr + 1, HTTP_TRIES_ERR);
 			http_sleep_ms(wait);
 			continue;
@@ -758,7 +769,8 @@ out:
 	secbuf_free(h->body);
 	h->body = NULL;
 	/* drop references to the caller's strings */
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER,
+	    (struct curl_slist *)NULL);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, (char *)NULL);
 	http_free_headers(hl);
 	return r;
