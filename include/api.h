@@ -90,9 +90,19 @@ long	api_connections(const struct api *a);
 int	api_list(struct api *a, struct relay_config_list *out, struct ldrt_err *e);
 int	api_get(struct api *a, const char *id, struct relay_config *out,
 	    struct ldrt_err *e);
+/* POST create: never retried once sent.  *out has full_key set.  Returns
+ * 0, -1, or API_OUTCOME_UNKNOWN when a config may have been created but
+ * its response was lost or unusable.  A 2xx without fullKey is -1,
+ * EX_PROTOCOL, naming the id created.  policy_json is validated as by
+ * api_policy_normalize() before anything is sent. */
 int	api_create(struct api *a, const char *name, const char *policy_json,
 	    struct relay_config *out, struct ldrt_err *e);
-/* new_name/policy_json/comment may be NULL (not changed / none). */
+/* new_name/policy_json/comment may be NULL (not changed / none); both
+ * NULL is EX_USAGE.  Sends only the "replace" ops asked for; a 409 is
+ * retried 3 times with backoff, then EX_TEMPFAIL.  api_delete() treats a
+ * 404 after a retried try as success (the lost first try was applied).
+ * IDs must match [A-Za-z0-9_-]{1,128}, else EX_DATAERR before any
+ * request. */
 int	api_update(struct api *a, const char *id, const char *new_name,
 	    const char *policy_json, const char *comment,
 	    struct relay_config *out, struct ldrt_err *e);
@@ -101,8 +111,10 @@ int	api_delete(struct api *a, const char *id, struct ldrt_err *e);
  * POST .../reset?expiry=<ms> (expiry_ms < 0: no expiry parameter, the old
  * key dies at once).  Never retried once the request may have reached the
  * server.  Returns 0, -1 (failed, key unchanged), or API_OUTCOME_UNKNOWN
- * (-2: the request may have been applied and its response lost; e->ex is
- * EX_TEMPFAIL).
+ * (-2: the request may have been applied and its key is lost): e->ex is
+ * EX_TEMPFAIL when no response came (connection dropped, timeout, or a
+ * gateway's 502/504) and EX_PROTOCOL when a 2xx came whose body was
+ * unusable (truncated, malformed, too large, or without fullKey).
  */
 #define API_OUTCOME_UNKNOWN (-2)
 int	api_reset(struct api *a, const char *id, int64_t expiry_ms,
