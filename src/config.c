@@ -492,7 +492,8 @@ config_key(struct config_parser *cp, const struct config_line *l,
 	if (config_value(cp, k, key, n, (char *)base + k->off, e) != 0) {
 		err_prefix(e, "config '%s' line %zu: key '%s'", cp->path,
 		    l->lineno, key);
-		e->ex = EX_CONFIG;
+		if (e != NULL)
+			e->ex = EX_CONFIG;	/* durations say EX_USAGE */
 		goto out;
 	}
 	r = 0;

@@ -482,6 +482,26 @@ START_TEST(test_nul_byte)
 }
 END_TEST
 
+/* A NULL error is allowed everywhere. */
+START_TEST(test_null_err)
+{
+	static const char *in[] = { "[relay r]\nmax-age = x\n", "x\n",
+	    "[relay r]\n[relay r]\n", "[relay r]\nid = \\q\n" };
+	struct config *c;
+	size_t i;
+
+	for (i = 0; i < LDRT_ARRAY_SIZE(in); i++) {
+		ck_assert_int_eq(config_parse(in[i], strlen(in[i]), NULL, &c,
+		    NULL), -1);
+		ck_assert_ptr_null(c);
+	}
+	ck_assert_int_eq(config_parse("[x]\n", 4, NULL, &c, NULL), 0);
+	ck_assert_str_eq(c->warnings[0],
+	    "config '(config)' line 1: unknown section [x]");
+	config_free(c);
+}
+END_TEST
+
 START_TEST(test_too_large)
 {
 	size_t n = 1024 * 1024;
@@ -1095,6 +1115,7 @@ config_suite(void)
 	tcase_add_test(tc, test_warnings_capped);
 	tcase_add_loop_test(tc, test_bad, 0, LDRT_ARRAY_SIZE(bad));
 	tcase_add_test(tc, test_nul_byte);
+	tcase_add_test(tc, test_null_err);
 	tcase_add_test(tc, test_too_large);
 	tcase_add_test(tc, test_long_lines);
 	suite_add_tcase(s, tc);
