@@ -291,6 +291,59 @@ START_TEST(test_credentials_directory)
 }
 END_TEST
 
+/* Odd but legal attribute and secret values survive a round trip and do
+ * not collide; malformed keys are refused before any I/O. */
+START_TEST(test_hostile_values)
+{
+	static const char *profiles[] = {
+		"a\nb", "a b", "\xc3\xbcn\xc3\xaf" "c\xc3\xb6" "de", "=",
+		"[profile x]",
+		"default ", " default", "'\";$(rm -rf /)", "\x01\x7f",
+	};
+	struct store *s = open_file_store();
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct store_key k = k_tok, bad;
+	char *longp, *val, *got = NULL;
+	size_t i;
+
+	longp = xmalloc(5001);
+	memset(longp, 'p', 5000);
+	longp[5000] = '\0';
+	for (i = 0; i < LDRT_ARRAY_SIZE(profiles); i++) {
+		k.profile = profiles[i];
+		val = xasprintf("api-%zu with spaces=and\ttabs", i);
+		put_ok(s, &k, val);
+		free(val);
+	}
+	k.profile = longp;
+	put_ok(s, &k, "api-long");
+	for (i = 0; i < LDRT_ARRAY_SIZE(profiles); i++) {
+		k.profile = profiles[i];
+		val = xasprintf("api-%zu with spaces=and\ttabs", i);
+		expect_get(s, &k, val);
+		free(val);
+	}
+	k.profile = longp;
+	expect_get(s, &k, "api-long");
+	expect_get(s, &k_tok, NULL);
+
+	bad = k_tok;
+	bad.profile = "";
+	ck_assert_int_eq(store_put(s, &bad, "x", &e), -1);
+	ck_assert_int_eq(store_get(s, &bad, &got, &e), -1);
+	bad = k_tok;
+	bad.api_host = NULL;
+	ck_assert_int_eq(store_put(s, &bad, "x", &e), -1);
+	bad = k_rel;
+	bad.relay_id = NULL;
+	ck_assert_int_eq(store_put(s, &bad, "x", &e), -1);
+	ck_assert_int_eq(store_delete(s, &bad, &e), -1);
+	ck_assert_ptr_null(got);
+	free(longp);
+	store_close(s);
+}
+END_TEST
+
 /* A handle that cached the key for one store reads a store re-created
  * (new salt) by another handle. */
 START_TEST(test_recreated_store)
@@ -699,6 +752,7 @@ store_file_suite(void)
 	tcase_add_test(tc, test_overwrite_delete);
 	tcase_add_test(tc, test_absent_without_file);
 	tcase_add_test(tc, test_credentials_directory);
+	tcase_add_test(tc, test_hostile_values);
 	tcase_add_test(tc, test_recreated_store);
 	tcase_add_test(tc, test_wrong_passphrase);
 	tcase_add_test(tc, test_tamper_every_byte);

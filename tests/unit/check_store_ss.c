@@ -379,6 +379,36 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+START_TEST(test_hostile_values)
+{
+	static const char *profiles[] = {
+		"a\nb", "a b", "\xc3\xbcn\xc3\xaf" "c\xc3\xb6" "de", "=",
+		"default ", "'\";$(rm -rf /)", "%s%n",
+	};
+	struct store *s = ss_open_ok(5, 0);
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct store_key k = k_tok;
+	char *val;
+	size_t i;
+
+	for (i = 0; i < LDRT_ARRAY_SIZE(profiles); i++) {
+		k.profile = profiles[i];
+		val = xasprintf("api-%zu with spaces=and\ttabs", i);
+		put_ok(s, &k, val);
+		free(val);
+	}
+	for (i = 0; i < LDRT_ARRAY_SIZE(profiles); i++) {
+		k.profile = profiles[i];
+		val = xasprintf("api-%zu with spaces=and\ttabs", i);
+		expect_get(s, &k, val);
+		free(val);
+		ck_assert_int_eq(store_delete(s, &k, &e), 0);
+	}
+	expect_get(s, &k_tok, "api-0000-secret");
+	store_close(s);
+}
+END_TEST
+
 START_TEST(test_labels)
 {
 	struct store *s = ss_open_ok(5, 0);
@@ -593,6 +623,7 @@ store_ss_suite(const char *mode)
 	} else if (strcmp(mode, "unlocked") == 0) {
 		tcase_add_test(tc, test_deadline_open);
 		tcase_add_test(tc, test_round_trip);
+		tcase_add_test(tc, test_hostile_values);
 		tcase_add_test(tc, test_labels);
 		tcase_add_test(tc, test_deadline_get);
 		tcase_add_test(tc, test_locked_collection);
