@@ -103,6 +103,27 @@
 #	the FILEs given; an empty SECRET is itself a failure.  The secret is
 #	never printed in diagnostics.
 #
+#   t_check RC DESC ARGS... <<\EOF          (git's t/lib-credential.sh style)
+#   t_check_cmd RC DESC CMD ARGS... <<\EOF
+#	Reads a heredoc of three sections split by lines "--": the stdin to
+#	give, the expected stdout, the expected stderr.  Runs "$LDRT" ARGS
+#	(t_check) or CMD ARGS (t_check_cmd) like t_run, then one test: ok if
+#	the status is RC and stdout and stderr are byte-identical to the
+#	sections (each line of a section ends with a newline; an empty or
+#	missing section means empty).  On failure, diff -u diagnostics.
+#	Example:
+#		t_check_cmd 0 "fill answers the stored password" \
+#		    git credential fill <<\EOF
+#		protocol=https
+#		host=example.com
+#		--
+#		protocol=https
+#		host=example.com
+#		username=u
+#		password=p
+#		--
+#		EOF
+#
 #   t_sandbox [MODE]
 #	sandbox_start MODE (lib-keyring.sh) and t_cleanup_push sandbox_stop;
 #	bails out if the sandbox cannot be set up.
@@ -475,6 +496,57 @@ expect_no_secret()
 	ok 1 "$desc"
 	t_diag "the secret appears in:$bad"
 	return 1
+}
+
+# _t_check RC DESC CMD...: the body of t_check and t_check_cmd.
+_t_check()
+{
+	local want=$1 desc=$2 line sec=0 f st=0
+	shift 2
+	: >"$T/check.in"
+	: >"$T/check.out"
+	: >"$T/check.err"
+	while IFS= read -r line || [ -n "$line" ]; do
+		if [ "$line" = -- ] && [ "$sec" -lt 2 ]; then
+			sec=$((sec + 1))
+			continue
+		fi
+		case $sec in
+		0) f=in ;;
+		1) f=out ;;
+		*) f=err ;;
+		esac
+		printf '%s\n' "$line" >>"$T/check.$f"
+	done
+	_t_exec "$T/check.in" "$@"
+	[ "$RC" = "$want" ] || st=1
+	cmp -s "$T/check.out" "$T/out" || st=1
+	cmp -s "$T/check.err" "$T/err" || st=1
+	ok "$st" "$desc"
+	[ "$st" = 0 ] && return 0
+	[ "$RC" = "$want" ] || t_diag "expected rc $want, got $RC"
+	cmp -s "$T/check.out" "$T/out" ||
+	    t_diag "$(diff -u --label expected --label stdout \
+		"$T/check.out" "$T/out")"
+	cmp -s "$T/check.err" "$T/err" ||
+	    t_diag "$(diff -u --label expected --label stderr \
+		"$T/check.err" "$T/err")"
+	return 1
+}
+
+t_check()
+{
+	local want=$1 desc=$2 wrap=()
+	shift 2
+	if [ -n "${LDRT_TEST_WRAPPER-}" ]; then
+		read -r -a wrap <<<"$LDRT_TEST_WRAPPER"
+	fi
+	_t_check "$want" "$desc" "${wrap[@]}" "$LDRT" "$@"
+}
+
+t_check_cmd()
+{
+	_t_check "$@"
 }
 
 t_sandbox()

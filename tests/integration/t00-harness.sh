@@ -126,6 +126,35 @@ ok $? "ok with a non-zero status is 'not ok'"
 [ "$(type -t t_skip)" = "" ]
 ok $? "there is no t_skip"
 
+t_check_cmd 0 "t_check_cmd: stdin, stdout and stderr from one heredoc" \
+    sh -c 'cat; echo "to err" >&2' <<\EOF
+line one
+line two
+--
+line one
+line two
+--
+to err
+EOF
+[ "$(sub t_check_cmd 0 d sh -c 'echo x' <<<$'--\ny\n--')" = "not ok $((T_NTESTS + 1)) - d" ] &&
+    grep -q '^# +x$' "$T/sub" && grep -q '^# -y$' "$T/sub"
+ok $? "t_check_cmd fails on a stdout difference and shows a diff"
+[[ "$(sub t_check_cmd 0 d sh -c 'echo x >&2' <<<$'--\n--')" == "not ok "* ]] &&
+    [[ "$(sub t_check_cmd 0 d sh -c 'exit 3' <<<'')" == "not ok "* ]] &&
+    [[ "$(sub t_check_cmd 3 d sh -c 'exit 3' <<<'')" == "ok "* ]]
+ok $? "t_check_cmd checks stderr and the exit status"
+LDRT=$stub t_check 0 "t_check runs \$LDRT with the stdin section" a <<EOF
+in
+--
+arg:a
+home:$T/home
+config:$T/config
+ca:unset
+foo:unset
+--
+in
+EOF
+
 # --- lib.sh: exit status and cleanups, in child scripts -------------------
 
 child()
