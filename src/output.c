@@ -199,33 +199,17 @@ output_exec(const char *cmd, int64_t timeout, struct output_result *res,
     struct ldrt_err *e)
 {
 	struct runexec_result rr;
-	int r;
 
 	log_info("running '%s'", cmd);
 	res->exec_ran = 1;
-	r = runexec(cmd, (int)timeout, &rr, e);
-	if (r != 0) {
-		res->exec_failed = 1;
-		return -1;
-	}
-	if (rr.timed_out || rr.signal != 0 || rr.status != 0) {
-		res->exec_failed = 1;
-		if (rr.timed_out)
-			err_set(e, EX_SOFTWARE, "command '%s' timed out after "
-			    "%d s and was killed", cmd, (int)timeout);
-		else if (rr.signal != 0)
-			err_set(e, EX_SOFTWARE, "command '%s' was killed by "
-			    "signal %d", cmd, rr.signal);
-		else
-			err_set(e, EX_SOFTWARE, "command '%s' exited with "
-			    "status %d%s%s", cmd, rr.status,
-			    rr.stderr_tail[0] != '\0' ? ": " : "",
-			    rr.stderr_tail);
-		runexec_result_release(&rr);
-		return -1;
-	}
-	runexec_result_release(&rr);
-	return 0;
+	if (runexec(cmd, (int)timeout, &rr, e) == 0)
+		return 0;
+	res->exec_failed = 1;
+	/* the tail is printable ASCII, lines joined by '\n' */
+	for (char *line = strtok(rr.stderr_tail, "\n"); line != NULL;
+	    line = strtok(NULL, "\n"))
+		log_warn("'%s' said: %s", cmd, line);
+	return err_prefix(e, "command '%s'", cmd);
 }
 
 int
