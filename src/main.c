@@ -25,6 +25,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_import_entry,
 	&cmd_get_entry,
 	&cmd_token_entry,
+	&cmd_store_entry,
 };
 
 static const char global_usage[] =

@@ -1,0 +1,313 @@
+/*
+ * cmd_store.c: "store migrate --to file|secret-service [--delete-source]":
+ * move every stored item (API tokens and relay keys of every profile and
+ * API host) from the store in use (--store, LDRT_STORE, config; "auto"
+ * resolved as usual) to the other backend.
+ *
+ * Each item is read from the source, written to the destination and read
+ * back from the destination; only when every item was copied and verified
+ * does --delete-source remove the items from the source.  Any failure
+ * stops the run with the failure's exit code and nothing is deleted.  The
+ * counts go to stderr (log_info); stdout stays empty.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "secret.h"
+#include "store.h"
+
+#define CMD_STORE_TIMEOUT	10	/* as ctx.c's default */
+
+enum { OPT_TO = CLI_CMD_OPT, OPT_DELETE_SOURCE };
+
+static const struct option cmd_store_opts[] = {
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "delete-source", no_argument, NULL, OPT_DELETE_SOURCE },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Every kind of item a store holds, in migration order. */
+static const enum store_kind cmd_store_kinds[] = {
+	STORE_API_TOKEN,
+	STORE_RELAY_KEY
+};
+
+struct migration {
+	struct store		*src;
+	struct store		*dst;
+	struct store_item	*items;
+	size_t			 n;
+	size_t			 copied;
+	size_t			 tokens;
+	size_t			 keys;
+	size_t			 deleted;
+};
+
+static int cmd_store_exec(struct ldrt_ctx *, int, char **,
+    struct ldrt_err *);
+
+const struct cmd_entry cmd_store_entry = {
+	.name = "store",
+	.usage = "migrate --to file|secret-service [--delete-source]",
+	.summary = "copy every stored secret to the other store backend",
+	.exec = cmd_store_exec,
+};
+
+static void
+cmd_store_key(const struct store_item *it, struct store_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->kind = it->kind;
+	k->profile = it->profile;
+	k->api_host = it->api_host;
+	k->relay_id = it->relay_id;
+	k->relay_name = it->relay_name;
+}
+
+/* "relay key 5f0c... (prod) of profile 'default' on HOST", no secret. */
+static void
+cmd_store_describe(const struct store_item *it, char *buf, size_t len)
+{
+	if (it->kind == STORE_RELAY_KEY)
+		snprintf(buf, len, "relay key %s%s%s%s of profile '%s' on %s",
+		    it->relay_id != NULL ? it->relay_id : "?",
+		    it->relay_name != NULL ? " (" : "",
+		    it->relay_name != NULL ? it->relay_name : "",
+		    it->relay_name != NULL ? ")" : "",
+		    it->profile != NULL ? it->profile : "?",
+		    it->api_host != NULL ? it->api_host : "?");
+	else
+		snprintf(buf, len, "API token of profile '%s' on %s",
+		    it->profile != NULL ? it->profile : "?",
+		    it->api_host != NULL ? it->api_host : "?");
+}
+
+static int
+cmd_store_streq(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+static int
+cmd_store_same(const struct store_item *a, const struct store_item *b)
+{
+	return a->kind == b->kind && cmd_store_streq(a->profile, b->profile) &&
+	    cmd_store_streq(a->api_host, b->api_host) &&
+	    (a->kind != STORE_RELAY_KEY ||
+	    cmd_store_streq(a->relay_id, b->relay_id));
+}
+
+/* Appends the items of one kind, skipping keys already listed (the same
+ * key may sit in two keyring collections). */
+static int
+cmd_store_list_kind(struct migration *m, enum store_kind kind,
+    struct ldrt_err *e)
+{
+	struct store_item *v = NULL;
+	struct store_key pat;
+	size_t n = 0, i, j;
+
+	memset(&pat, 0, sizeof(pat));
+	pat.kind = kind;
+	if (store_list(m->src, &pat, &v, &n, e) != 0)
+		return err_prefix(e, "listing the source store");
+	m->items = xrealloc(m->items, (m->n + n + 1) * sizeof(*m->items));
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < m->n; j++)
+			if (cmd_store_same(&m->items[j], &v[i]))
+				break;
+		if (v[i].kind != kind || v[i].profile == NULL ||
+		    v[i].api_host == NULL || j < m->n ||
+		    (kind == STORE_RELAY_KEY && v[i].relay_id == NULL))
+			continue;	/* freed below */
+		m->items[m->n++] = v[i];
+		memset(&v[i], 0, sizeof(v[i]));
+	}
+	store_items_free(v, n);
+	return 0;
+}
+
+/* Copies one item and reads it back from the destination. */
+static int
+cmd_store_copy(struct migration *m, const struct store_item *it,
+    struct ldrt_err *e)
+{
+	struct store_key k;
+	char what[256], *secret = NULL, *back = NULL;
+	int r, ret = -1;
+
+	cmd_store_key(it, &k);
+	cmd_store_describe(it, what, sizeof(what));
+	r = store_get(m->src, &k, &secret, e);
+	if (r < 0) {
+		err_prefix(e, "reading the %s", what);
+		goto out;
+	}
+	if (r == STORE_ABSENT) {
+		err_set(e, EX_TEMPFAIL, "the %s vanished from the source "
+		    "while migrating", what);
+		goto out;
+	}
+	if (store_put(m->dst, &k, secret, e) != 0) {
+		err_prefix(e, "storing the %s", what);
+		goto out;
+	}
+	r = store_get(m->dst, &k, &back, e);
+	if (r < 0) {
+		err_prefix(e, "reading back the %s", what);
+		goto out;
+	}
+	if (r == STORE_ABSENT || strcmp(secret, back) != 0) {
+		err_set(e, EX_SOFTWARE, "the %s read back from the destination "
+		    "does not match the source", what);
+		goto out;
+	}
+	log_verbose("copied the %s", what);
+	ret = 0;
+out:
+	secret_free(secret);
+	secret_free(back);
+	return ret;
+}
+
+static int
+cmd_store_delete_source(struct migration *m, struct ldrt_err *e)
+{
+	struct store_key k;
+	char what[256];
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		cmd_store_key(&m->items[i], &k);
+		if (store_delete(m->src, &k, e) < 0) {
+			cmd_store_describe(&m->items[i], what, sizeof(what));
+			return err_prefix(e, "all %zu items were copied and "
+			    "verified, but deleting the %s from the source "
+			    "failed after %zu deletions", m->n, what,
+			    m->deleted);
+		}
+		m->deleted++;
+	}
+	return 0;
+}
+
+static int
+cmd_store_open_dst(struct ldrt_ctx *ctx, const char *to, struct store **out,
+    struct ldrt_err *e)
+{
+	struct store_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.backend = to;
+	o.timeout = ctx->timeout > 0 ? ctx->timeout : CMD_STORE_TIMEOUT;
+	o.interactive = ctx->interactive;
+	if (store_open(&o, out, e) != 0)
+		return err_prefix(e, "opening the destination store '%s'", to);
+	return 0;
+}
+
+static int
+cmd_store_migrate(struct ldrt_ctx *ctx, const char *to, int delete_source,
+    struct ldrt_err *e)
+{
+	struct migration m;
+	const char *from;
+	size_t i;
+	int ret = -1;
+
+	memset(&m, 0, sizeof(m));
+	if (ctx_store(ctx, &m.src, e) != 0)
+		return -1;
+	from = store_backend_name(m.src);
+	if (strcmp(from, to) == 0)
+		return err_set(e, EX_USAGE, "the store in use is already '%s' "
+		    "(%s); choose the source with --store", from,
+		    store_reason(m.src));
+	for (i = 0; i < LDRT_ARRAY_SIZE(cmd_store_kinds); i++)
+		if (cmd_store_list_kind(&m, cmd_store_kinds[i], e) != 0)
+			goto out;
+	if (m.n == 0) {
+		log_info("nothing to migrate: the %s store holds no items",
+		    from);
+		ret = 0;
+		goto out;
+	}
+	if (cmd_store_open_dst(ctx, to, &m.dst, e) != 0)
+		goto out;
+	for (i = 0; i < m.n; i++) {
+		if (cmd_store_copy(&m, &m.items[i], e) != 0) {
+			log_error("%s", e->msg);
+			err_set(e, e->ex, "copied %zu of %zu items from %s to "
+			    "%s before the failure; nothing was deleted from "
+			    "%s", m.copied, m.n, from, to, from);
+			goto out;
+		}
+		m.copied++;
+		if (m.items[i].kind == STORE_RELAY_KEY)
+			m.keys++;
+		else
+			m.tokens++;
+	}
+	log_info("copied %zu items from %s to %s (%zu API tokens, %zu relay "
+	    "keys), each verified by reading it back", m.copied, from, to,
+	    m.tokens, m.keys);
+	if (!delete_source) {
+		log_info("the %s store is unchanged; run again with "
+		    "--delete-source to remove the items from it", from);
+		ret = 0;
+		goto out;
+	}
+	if (cmd_store_delete_source(&m, e) != 0)
+		goto out;
+	log_info("deleted %zu items from %s", m.deleted, from);
+	ret = 0;
+out:
+	store_items_free(m.items, m.n);
+	store_close(m.dst);
+	return ret;
+}
+
+static int
+cmd_store_exec(struct ldrt_ctx *ctx, int argc, char **argv,
+    struct ldrt_err *e)
+{
+	struct option *lo = cli_longopts(cmd_store_opts, NULL);
+	const char *to = NULL;
+	int opt, r, delete_source = 0, ret = -1;
+
+	while ((r = cli_getopt(&cmd_store_entry, ctx, argc, argv,
+	    CLI_GLOBAL_SHORTOPTS, lo, &opt, e)) == 1) {
+		if (opt == OPT_TO) {
+			to = optarg;
+		} else if (opt == OPT_DELETE_SOURCE) {
+			delete_source = 1;
+		} else {
+			cli_usage(&cmd_store_entry, e);
+			goto out;
+		}
+	}
+	if (r < 0)
+		goto out;
+	if (optind + 1 != argc || strcmp(argv[optind], "migrate") != 0 ||
+	    to == NULL) {
+		cli_usage(&cmd_store_entry, e);
+		goto out;
+	}
+	if (strcmp(to, "file") != 0 && strcmp(to, "secret-service") != 0) {
+		err_set(e, EX_USAGE, "--to '%s': expected file or "
+		    "secret-service", to);
+		goto out;
+	}
+	if (ctx_init(ctx, e) != 0 ||
+	    cmd_store_migrate(ctx, to, delete_source, e) != 0)
+		goto out;
+	ret = 0;
+out:
+	free(lo);
+	return ret == 0 ? 0 : (e->ex != 0 ? e->ex : EX_SOFTWARE);
+}
