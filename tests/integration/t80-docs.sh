@@ -24,8 +24,8 @@ t_init
 
 mandir=$top_srcdir/man
 main1=$mandir/ld-relay-token.1
-bashcomp=$top_srcdir/completion/ld-relay-token.bash
-zshcomp=$top_srcdir/completion/_ld-relay-token
+bashcomp=$top_srcdir/completion/bash/ld-relay-token
+zshcomp=$top_srcdir/completion/zsh/_ld-relay-token
 
 for tool in mandoc groff zsh; do
 	command -v "$tool" >/dev/null || t_bail "$tool is not installed"
