@@ -39,6 +39,7 @@ const struct cmd_entry cmd_status_entry = {
 struct status_report {
 	const char	*store;
 	const char	*store_why;
+	char		 store_msg[LDRT_ERR_MSG_MAX];	/* why unavailable */
 	const char	*token_state;	/* present | absent | error */
 	const char	*token_source;
 	char		 fingerprint[13];
@@ -69,9 +70,10 @@ cmd_status_gather(struct ldrt_ctx *ctx, struct status_report *rep)
 		rep->store = store_backend_name(s);
 		rep->store_why = store_reason(s);
 	} else {
+		/* the token may still come from a systemd credential */
 		rep->store = "unavailable";
-		rep->store_why = NULL;
-		snprintf(rep->api_msg, sizeof(rep->api_msg), "%s", e.msg);
+		snprintf(rep->store_msg, sizeof(rep->store_msg), "%s", e.msg);
+		rep->store_why = rep->store_msg;
 	}
 	err_clear(&e);
 	if (ctx_token(ctx, &tok, &e) != 0) {
