@@ -253,9 +253,10 @@ cmd_store_migrate(struct ldrt_ctx *ctx, const char *to, int delete_source,
 		else
 			m.tokens++;
 	}
-	log_info("copied %zu items from %s to %s (%zu API tokens, %zu relay "
-	    "keys), each verified by reading it back", m.copied, from, to,
-	    m.tokens, m.keys);
+	log_info("copied %zu item%s from %s to %s (%zu API token%s, %zu relay "
+	    "key%s), each verified by reading it back", m.copied,
+	    m.copied == 1 ? "" : "s", from, to, m.tokens,
+	    m.tokens == 1 ? "" : "s", m.keys, m.keys == 1 ? "" : "s");
 	if (!delete_source) {
 		log_info("the %s store is unchanged; run again with "
 		    "--delete-source to remove the items from it", from);
@@ -264,7 +265,8 @@ cmd_store_migrate(struct ldrt_ctx *ctx, const char *to, int delete_source,
 	}
 	if (cmd_store_delete_source(&m, e) != 0)
 		goto out;
-	log_info("deleted %zu items from %s", m.deleted, from);
+	log_info("deleted %zu item%s from %s", m.deleted,
+	    m.deleted == 1 ? "" : "s", from);
 	ret = 0;
 out:
 	store_items_free(m.items, m.n);

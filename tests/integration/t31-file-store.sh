@@ -213,7 +213,7 @@ t_run --store file store migrate --to keyring
 expect_rc 64 "migrate --to an unknown backend: 64"
 t_run --store file store migrate --to secret-service
 expect_rc 0 "file -> secret-service: 0"
-expect_err_match 'copied 5 items from file to secret-service \(1 API tokens, 4 relay keys\)' \
+expect_err_match 'copied 5 items from file to secret-service \(1 API token, 4 relay keys\)' \
     "the counts are reported"
 expect_err_match 'unchanged' "it says the source is unchanged"
 expect_out_empty "nothing on stdout"
