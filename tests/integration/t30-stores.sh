@@ -17,6 +17,14 @@ keyring_count()
 	secret-tool search --all kind "$1" 2>/dev/null | grep -c '^\[/'
 }
 
+# prompts: how many unlock prompts the daemon tried to show (it logs one
+# warning per prompt because the sandbox has no prompter).
+prompts()
+{
+	grep -c "couldn't create system prompt" \
+	    "$KEYRING_SANDBOX_DIR/keyring.log" 2>/dev/null
+}
+
 ldrt_login
 ldrt_create prod
 ID=$CREATED_ID
@@ -51,10 +59,31 @@ expect_out_eq "$KEY" "after the no-bus failures the key is still stored"
 
 # ---- locked keyring --------------------------------------------------------
 sandbox_lock || t_bail "cannot lock the sandbox collection"
+n0=$(prompts)
 t_run get prod
 expect_rc 77 "locked keyring: get is 77"
 expect_err_match 'keyring is locked' "locked keyring: the message says so"
 expect_err_no_match 'no key stored|not found' "a locked keyring never reads as absent"
+[ "$(prompts)" = "$n0" ]
+ok $? "stdin not a terminal: no unlock prompt was requested"
+printf -v cmd '%q --no-prompt get prod' "$LDRT"
+t_cmd script -qec "$cmd" /dev/null
+expect_rc 77 "on a terminal with --no-prompt: 77"
+expect_out_match 'keyring is locked' "on a terminal with --no-prompt: the message"
+[ "$(prompts)" = "$n0" ]
+ok $? "--no-prompt on a terminal: no unlock prompt was requested"
+printf -v cmd '%q get prod' "$LDRT"
+t_cmd script -qec "$cmd" /dev/null
+expect_rc 77 "on a terminal, the unlock prompt cannot be shown (no prompter): 77"
+expect_out_match 'keyring is locked \(unlock was dismissed\)' \
+    "on a terminal: the message says the unlock was dismissed"
+i=0
+while [ "$(prompts)" = "$n0" ] && [ "$i" -lt 50 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done
+[ "$(prompts)" != "$n0" ]
+ok $? "interactive on a terminal: libsecret asked the daemon for an unlock prompt"
 t_run status
 expect_rc 77 "locked keyring: status is 77"
 expect_out_match '^token: +error' "status reports the token as an error, not absent"
