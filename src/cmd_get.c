@@ -12,6 +12,7 @@
 #include "ldrt_config.h"
 #include "output.h"
 #include "secret.h"
+#include "state.h"
 #include "store.h"
 
 static int cmd_get_exec(struct ldrt_ctx *, int, char **, struct ldrt_err *);
@@ -24,6 +25,19 @@ const struct cmd_entry cmd_get_entry = {
 	.exec = cmd_get_exec,
 };
 
+/* The recorded expiry of the key the last rotation replaced, if any. */
+static void
+cmd_get_old_expiry(const char *id, int64_t *ms)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct state_record rec;
+
+	if (state_record_load(id, &rec, &e) == 0 &&
+	    rec.old_key_expires_at_ms > 0)
+		*ms = rec.old_key_expires_at_ms;
+	state_record_release(&rec);
+}
+
 static int
 cmd_get_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 {
@@ -34,6 +48,7 @@ cmd_get_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 	struct store *s;
 	struct option *lo;
 	char *id = NULL, *name = NULL, *key = NULL;
+	size_t len;
 	int opt, r, ret = -1;
 
 	output_init(&oo, OUTPUT_ALLOW_KEY);
@@ -74,7 +89,11 @@ cmd_get_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 	in.key = key;
 	in.name = name != NULL ? name : argv[optind];
 	in.id = id;
+	len = strlen(key);
+	in.display_key = len >= 4 ? key + len - 4 : NULL;
 	in.old_key_expires_ms = -1;
+	if (oo.format_set && oo.format == EMIT_JSON)
+		cmd_get_old_expiry(id, &in.old_key_expires_ms);
 	if (output_deliver(&oo, NULL, &in, 1, &res, e) != 0)
 		goto out;
 	ret = 0;
