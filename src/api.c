@@ -1249,8 +1249,8 @@ api_reset(struct api *a, const char *id, int64_t expiry_ms,
 	if (hr == HTTP_OUTCOME_UNKNOWN) {
 		if (e != NULL && e->ex == EX_PROTOCOL)
 			err_set(e, EX_PROTOCOL, "reset sent but its response "
-			    "was unreadable (too large); the key may have "
-			    "changed");
+			    "was unreadable (cut short or too large); the key "
+			    "may have changed");
 		else
 			err_set(e, EX_TEMPFAIL, "reset sent but no response "
 			    "received; the key may have changed");

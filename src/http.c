@@ -607,6 +607,10 @@ http_transport_error(struct http *h, CURLcode rc, const char *url,
 		ex = EX_PROTOCOL;
 		err_set(e, ex, "response body from '%s' too large (over %u "
 		    "bytes)", host, HTTP_BODY_MAX);
+	} else if (rc == CURLE_PARTIAL_FILE) {
+		/* the server answered, with less than it announced */
+		ex = EX_PROTOCOL;
+		err_set(e, ex, "response from '%s' cut short: %s", host, why);
 	} else if (rc == CURLE_SSL_CACERT_BADFILE) {
 		ex = EX_CONFIG;
 		err_set(e, ex, "cannot use the CA bundle: %s", why);
@@ -690,8 +694,12 @@ http_request(struct http *h, const char *method, const char *url,
 			int notsent = http_error_not_sent(rc, reqsize);
 			int ex = http_transport_error(h, rc, url, notsent, e);
 
-			if (ex != EX_TEMPFAIL) {
-				/* too large: the server did answer */
+			/* a short transfer of a GET or DELETE is worth
+			 * another try; after the last it stays EX_PROTOCOL */
+			if (ex != EX_TEMPFAIL && !(rc == CURLE_PARTIAL_FILE &&
+			    idem == HTTP_IDEMPOTENT)) {
+				/* too large or cut short: the server did
+				 * answer */
 				if (ex == EX_PROTOCOL &&
 				    idem == HTTP_NOT_IDEMPOTENT)
 					r = HTTP_OUTCOME_UNKNOWN;
