@@ -135,5 +135,6 @@ extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_token_entry;
 extern const struct cmd_entry cmd_store_entry;
+extern const struct cmd_entry cmd_credential_entry;
 
 #endif

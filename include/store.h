@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "credential.h"
 #include "ldrt.h"
 
 #define STORE_ABSENT 1
@@ -65,6 +66,13 @@ struct store_ops {
 	int	(*list)(struct store *, const struct store_key *,
 		    struct store_item **, size_t *, struct ldrt_err *);
 	void	(*close)(struct store *);
+	/* generic git credentials (see store_cred_get() below) */
+	int	(*cred_get)(struct store *, const struct credential *,
+		    struct credential *, struct ldrt_err *);
+	int	(*cred_put)(struct store *, const struct credential *,
+		    struct ldrt_err *);
+	int	(*cred_erase)(struct store *, const struct credential *,
+		    struct ldrt_err *);
 };
 
 struct store {
@@ -94,6 +102,62 @@ int	store_delete(struct store *s, const struct store_key *k,
 /* Items matching kind/profile/api_host (NULL fields are wildcards). */
 int	store_list(struct store *s, const struct store_key *pattern,
 	    struct store_item **items, size_t *n, struct ldrt_err *e);
+
+/*
+ * Generic git credentials (the "credential" command for any protocol/host
+ * that is not ours), kept the way git-credential-libsecret (>= 2.43) keeps
+ * them so that either program finds the other's items:
+ *
+ *   Secret Service: schema "org.git.Password" with
+ *   SECRET_SCHEMA_DONT_MATCH_NAME (items written by git 2.39's helper or by
+ *   secret-tool without a schema are found too); attributes user, server,
+ *   protocol, port (integer, only when the host had a non-zero ":port"),
+ *   object (the path); label "Git: proto://host[:port]/path"; secret =
+ *   password, then "\npassword_expiry_utc=N" and "\noauth_refresh_token=T"
+ *   when set (store_cred_secret_encode()).
+ *
+ *   File store: items of their own kind in the same encrypted file (format
+ *   version 2 once such an item exists; see store_file.c).
+ *
+ * Matching follows git (credential_match()): every field present in want
+ * (protocol, host with its port, path, username) must be equal in the
+ * item, absent fields are wildcards (path matches only when given).  The
+ * password never selects an item for get.
+ *
+ * store_cred_get(): the first matching item into *out (cleared first;
+ * protocol, host, path, username from the item, password and
+ * password_expiry_utc/oauth_refresh_token from its secret): 0, STORE_ABSENT
+ * or -1.  want must have a protocol (else STORE_ABSENT).
+ *
+ * store_cred_put(): upsert keyed by (protocol, host, path, username): an
+ * item with exactly that key gets the new secret (and label) in place,
+ * others are created; never a duplicate.  c must be complete
+ * (credential_is_complete(), else EX_SOFTWARE); an empty password is a
+ * value.  The caller skips ephemeral credentials.
+ *
+ * store_cred_erase(): removes every item matching want; with a password in
+ * want only those whose stored password equals it.  0 removed at least
+ * one, STORE_ABSENT none, -1 error (nothing is removed because a read
+ * failed).  An empty pattern (credential_is_empty_pattern()) is refused
+ * with EX_USAGE.
+ */
+int	store_cred_get(struct store *s, const struct credential *want,
+	    struct credential *out, struct ldrt_err *e);
+int	store_cred_put(struct store *s, const struct credential *c,
+	    struct ldrt_err *e);
+int	store_cred_erase(struct store *s, const struct credential *want,
+	    struct ldrt_err *e);
+/* The secret blob described above (heap, secret_free()); NULL if the
+ * password is absent or a value holds a newline. */
+char	*store_cred_secret_encode(const struct credential *c);
+/* Splits a blob into out->password (the first line; "" for an empty blob),
+ * password_expiry_utc and oauth_refresh_token (later lines; malformed or
+ * unknown lines are ignored).  Replaces what out held in those fields. */
+void	store_cred_secret_decode(const char *blob, struct credential *out);
+/* 1 if a and b have the same key: protocol, host, path and username all
+ * absent in both or byte-equal. */
+int	store_cred_same_key(const struct credential *a,
+	    const struct credential *b);
 
 /* "api-token" / "relay-key" (the Secret Service "kind" attribute). */
 const char *store_kind_name(enum store_kind k);

@@ -26,6 +26,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_get_entry,
 	&cmd_token_entry,
 	&cmd_store_entry,
+	&cmd_credential_entry,
 };
 
 static const char global_usage[] =
@@ -114,6 +115,27 @@ run_command(struct ldrt_ctx *ctx, const struct cmd_entry *c, int argc,
 	return ex;
 }
 
+/*
+ * Installed as git-credential-ld-relay: "git-credential-ld-relay [GLOBAL
+ * OPTIONS] OPERATION" is "ld-relay-token credential [GLOBAL OPTIONS]
+ * OPERATION" (an unknown operation exits 0 without reading stdin).
+ */
+static int
+credential_mode(struct ldrt_ctx *ctx, int argc, char **argv)
+{
+	char **av;
+	int i, ex;
+
+	av = xcalloc((size_t)argc + 1, sizeof(*av));
+	av[0] = (char *)"credential";
+	for (i = 1; i < argc; i++)
+		av[i] = argv[i];
+	ex = run_command(ctx, &cmd_credential_entry, argc, av);
+	free(av);
+	ctx_release(ctx);
+	return ex;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -126,10 +148,17 @@ main(int argc, char **argv)
 	struct ldrt_ctx ctx;
 	const struct cmd_entry *c;
 	struct option *lo;
+	const char *base;
 	int opt, r, ex;
 
 	secret_harden_process();
 	memset(&ctx, 0, sizeof(ctx));
+	if (argc > 0 && argv[0] != NULL) {
+		base = strrchr(argv[0], '/');
+		base = base != NULL ? base + 1 : argv[0];
+		if (strcmp(base, "git-credential-ld-relay") == 0)
+			return credential_mode(&ctx, argc, argv);
+	}
 
 	lo = cli_longopts(version_opts, NULL);
 	opterr = 0;

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,4 +178,141 @@ store_list(struct store *s, const struct store_key *pattern,
 	*items = NULL;
 	*n = 0;
 	return s->ops->list(s, pattern, items, n, e);
+}
+
+/* ---- generic git credentials ---- */
+
+static int
+store_str_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int
+store_cred_same_key(const struct credential *a, const struct credential *b)
+{
+	return store_str_same(a->protocol, b->protocol) &&
+	    store_str_same(a->host, b->host) &&
+	    store_str_same(a->path, b->path) &&
+	    store_str_same(a->username, b->username);
+}
+
+char *
+store_cred_secret_encode(const struct credential *c)
+{
+	char *out, *p;
+	size_t n;
+
+	if (c->password == NULL || strchr(c->password, '\n') != NULL ||
+	    (c->oauth_refresh_token != NULL &&
+	    strchr(c->oauth_refresh_token, '\n') != NULL))
+		return NULL;
+	n = strlen(c->password) + 64 + (c->oauth_refresh_token != NULL ?
+	    strlen(c->oauth_refresh_token) + 32 : 0);
+	out = xmalloc(n);
+	p = out;
+	p += snprintf(p, n, "%s", c->password);
+	if (c->password_expiry_utc > 0)
+		p += snprintf(p, n - (size_t)(p - out),
+		    "\npassword_expiry_utc=%" PRId64, c->password_expiry_utc);
+	if (c->oauth_refresh_token != NULL)
+		snprintf(p, n - (size_t)(p - out), "\noauth_refresh_token=%s",
+		    c->oauth_refresh_token);
+	return out;
+}
+
+static int64_t
+store_parse_expiry(const char *s, size_t n)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+void
+store_cred_secret_decode(const char *blob, struct credential *out)
+{
+	const char *p, *nl, *end;
+	size_t n;
+
+	secret_free(out->password);
+	secret_free(out->oauth_refresh_token);
+	out->password = NULL;
+	out->oauth_refresh_token = NULL;
+	out->password_expiry_utc = 0;
+	if (blob == NULL)
+		blob = "";
+	nl = strchr(blob, '\n');
+	out->password = nl != NULL ? secret_strndup(blob,
+	    (size_t)(nl - blob)) : secret_strdup(blob);
+	for (p = nl; p != NULL; p = nl) {
+		p++;
+		nl = strchr(p, '\n');
+		end = nl != NULL ? nl : p + strlen(p);
+		n = (size_t)(end - p);
+		if (n > 20 && strncmp(p, "oauth_refresh_token=", 20) == 0) {
+			secret_free(out->oauth_refresh_token);
+			out->oauth_refresh_token = secret_strndup(p + 20,
+			    n - 20);
+		} else if (n > 20 &&
+		    strncmp(p, "password_expiry_utc=", 20) == 0) {
+			out->password_expiry_utc = store_parse_expiry(p + 20,
+			    n - 20);
+		}
+	}
+}
+
+static int
+store_cred_supported(struct store *s, struct ldrt_err *e)
+{
+	if (s->ops->cred_get == NULL || s->ops->cred_put == NULL ||
+	    s->ops->cred_erase == NULL)
+		return err_set(e, EX_UNAVAILABLE, "the %s store cannot keep "
+		    "git credentials", s->ops->name);
+	return 0;
+}
+
+int
+store_cred_get(struct store *s, const struct credential *want,
+    struct credential *out, struct ldrt_err *e)
+{
+	credential_clear(out);
+	if (store_cred_supported(s, e) != 0)
+		return -1;
+	if (want->protocol == NULL)
+		return STORE_ABSENT;
+	return s->ops->cred_get(s, want, out, e);
+}
+
+int
+store_cred_put(struct store *s, const struct credential *c,
+    struct ldrt_err *e)
+{
+	if (store_cred_supported(s, e) != 0)
+		return -1;
+	if (!credential_is_complete(c))
+		return err_set(e, EX_SOFTWARE, "incomplete git credential");
+	return s->ops->cred_put(s, c, e);
+}
+
+int
+store_cred_erase(struct store *s, const struct credential *want,
+    struct ldrt_err *e)
+{
+	if (store_cred_supported(s, e) != 0)
+		return -1;
+	if (credential_is_empty_pattern(want))
+		return err_set(e, EX_USAGE, "refusing to erase with an empty "
+		    "pattern");
+	return s->ops->cred_erase(s, want, e);
 }

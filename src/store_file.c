@@ -30,6 +30,15 @@
  * prefixed strings (profile, api-host, relay-id, relay-name, secret); an
  * empty relay-id/relay-name means none.  It lives only in wiped buffers.
  *
+ * Format version 2 adds generic git credentials (store_cred_*): kind 2,
+ * then u8 presence bits (1 protocol, 2 host, 4 path, 8 username: a set
+ * bit with an empty string is the empty value, a clear bit is absent),
+ * then four strings (protocol, host with its port, path, username) and the
+ * secret blob of store_cred_secret_encode() (may be empty).  A file is
+ * written as version 1 while it holds no such item, so older programs keep
+ * reading it; version 2 (refused by older programs with "has format
+ * version 2") once it does.  Both versions are read.
+ *
  * Writes: exclusive flock on a sibling lock file ("store.lock", 0600)
  * around read-modify-write, temp file in the same directory (O_EXCL, 0600),
  * write, fsync, rename, fsync of the directory.
@@ -62,7 +71,13 @@
 
 #define SF_MAGIC	"LDRTSTORE"
 #define SF_MAGIC_LEN	9
-#define SF_VERSION	1
+#define SF_VERSION	1		/* relay keys and API tokens only */
+#define SF_VERSION_GIT	2		/* also git credentials */
+#define SF_KIND_GIT	2		/* item kind byte of a git credential */
+#define SF_GIT_PROTOCOL	0x1
+#define SF_GIT_HOST	0x2
+#define SF_GIT_PATH	0x4
+#define SF_GIT_USER	0x8
 #define SF_KDF_SCRYPT	1
 #define SF_SALT_LEN	16
 #define SF_NONCE_LEN	12
@@ -82,6 +97,7 @@
 #define SF_PASS_CRED	"ld-relay-token.passphrase"
 
 struct fhdr {
+	unsigned	version;
 	unsigned	log2n;
 	uint32_t	r, p;
 	unsigned char	salt[SF_SALT_LEN];
@@ -92,11 +108,13 @@ struct fhdr {
 
 struct fitem {
 	enum store_kind	 kind;
+	int		 git;		/* a git credential (kind byte 2) */
 	char		*profile;
 	char		*api_host;
 	char		*relay_id;
 	char		*relay_name;
-	char		*secret;
+	char		*secret;	/* git: store_cred_secret_encode() */
+	struct credential cred;		/* git: the key fields only */
 };
 
 struct fitems {
@@ -213,6 +231,7 @@ fitem_clear(struct fitem *it)
 	free(it->relay_id);
 	free(it->relay_name);
 	secret_free(it->secret);
+	credential_release(&it->cred);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -231,6 +250,8 @@ fitems_clear(struct fitems *l)
 static int
 key_matches(const struct fitem *it, const struct store_key *k)
 {
+	if (it->git)
+		return 0;
 	if (it->kind != k->kind || !streq0(it->profile, k->profile) ||
 	    !streq0(it->api_host, k->api_host))
 		return 0;
@@ -240,6 +261,8 @@ key_matches(const struct fitem *it, const struct store_key *k)
 static int
 pattern_matches(const struct fitem *it, const struct store_key *k)
 {
+	if (it->git)
+		return 0;
 	if (k == NULL)
 		return 1;
 	if (it->kind != k->kind)
@@ -272,6 +295,35 @@ ser_str(unsigned char *p, const char *s)
 	return p + 4 + n;
 }
 
+static unsigned char *
+ser_git(unsigned char *p, const struct fitem *it)
+{
+	const struct credential *c = &it->cred;
+
+	*p++ = SF_KIND_GIT;
+	*p++ = (unsigned char)((c->protocol != NULL ? SF_GIT_PROTOCOL : 0) |
+	    (c->host != NULL ? SF_GIT_HOST : 0) |
+	    (c->path != NULL ? SF_GIT_PATH : 0) |
+	    (c->username != NULL ? SF_GIT_USER : 0));
+	p = ser_str(p, c->protocol);
+	p = ser_str(p, c->host);
+	p = ser_str(p, c->path);
+	p = ser_str(p, c->username);
+	return ser_str(p, it->secret);
+}
+
+/* 1 if l holds a git credential (the file must then be version 2). */
+static int
+has_git(const struct fitems *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].git)
+			return 1;
+	return 0;
+}
+
 /* A wiped-on-free buffer holding the serialized items. */
 static unsigned char *
 ser_items(const struct fitems *l, size_t *lenp)
@@ -280,7 +332,12 @@ ser_items(const struct fitems *l, size_t *lenp)
 	size_t i, len = 4;
 
 	for (i = 0; i < l->n; i++)
-		len += 1 + ser_str_len(l->v[i].profile) +
+		len += l->v[i].git ? 2 + ser_str_len(l->v[i].cred.protocol) +
+		    ser_str_len(l->v[i].cred.host) +
+		    ser_str_len(l->v[i].cred.path) +
+		    ser_str_len(l->v[i].cred.username) +
+		    ser_str_len(l->v[i].secret) :
+		    1 + ser_str_len(l->v[i].profile) +
 		    ser_str_len(l->v[i].api_host) +
 		    ser_str_len(l->v[i].relay_id) +
 		    ser_str_len(l->v[i].relay_name) +
@@ -289,6 +346,10 @@ ser_items(const struct fitems *l, size_t *lenp)
 	put32(buf, (uint32_t)l->n);
 	p = buf + 4;
 	for (i = 0; i < l->n; i++) {
+		if (l->v[i].git) {
+			p = ser_git(p, &l->v[i]);
+			continue;
+		}
 		*p++ = (unsigned char)l->v[i].kind;
 		p = ser_str(p, l->v[i].profile);
 		p = ser_str(p, l->v[i].api_host);
@@ -321,8 +382,53 @@ de_str(const unsigned char *buf, size_t len, size_t *off, int secret,
 	return 0;
 }
 
+/* A string of a git item: absent unless its presence bit is set. */
 static int
-de_items(const unsigned char *buf, size_t len, struct fitems *l)
+de_git_str(const unsigned char *buf, size_t len, size_t *off,
+    unsigned bits, unsigned bit, char **out)
+{
+	if (de_str(buf, len, off, 0, out) != 0)
+		return -1;
+	if ((bits & bit) == 0) {
+		if (*out != NULL) {
+			free(*out);
+			*out = NULL;
+			return -1;
+		}
+		return 0;
+	}
+	if (*out == NULL)
+		*out = xstrdup("");
+	return 0;
+}
+
+static int
+de_git(const unsigned char *buf, size_t len, size_t *off, struct fitem *it)
+{
+	unsigned bits;
+
+	it->git = 1;
+	credential_init(&it->cred);
+	if (*off >= len)
+		return -1;
+	bits = buf[(*off)++];
+	if ((bits & ~0xfu) != 0 ||
+	    de_git_str(buf, len, off, bits, SF_GIT_PROTOCOL,
+	    &it->cred.protocol) != 0 ||
+	    de_git_str(buf, len, off, bits, SF_GIT_HOST, &it->cred.host) != 0 ||
+	    de_git_str(buf, len, off, bits, SF_GIT_PATH, &it->cred.path) != 0 ||
+	    de_git_str(buf, len, off, bits, SF_GIT_USER,
+	    &it->cred.username) != 0 ||
+	    de_str(buf, len, off, 1, &it->secret) != 0)
+		return -1;
+	if (it->secret == NULL)
+		it->secret = secret_strdup("");
+	return 0;
+}
+
+static int
+de_items(const unsigned char *buf, size_t len, unsigned version,
+    struct fitems *l)
 {
 	struct fitem *it;
 	uint32_t count, i;
@@ -339,6 +445,13 @@ de_items(const unsigned char *buf, size_t len, struct fitems *l)
 	for (i = 0; i < count; i++) {
 		it = &l->v[i];
 		l->n = i + 1;
+		if (off < len && buf[off] == SF_KIND_GIT &&
+		    version >= SF_VERSION_GIT) {
+			off++;
+			if (de_git(buf, len, &off, it) != 0)
+				goto bad;
+			continue;
+		}
 		if (off >= len || buf[off] > STORE_RELAY_KEY)
 			goto bad;
 		it->kind = (enum store_kind)buf[off++];
@@ -365,7 +478,7 @@ static void
 hdr_encode(const struct fhdr *h, unsigned char *b)
 {
 	memcpy(b, SF_MAGIC, SF_MAGIC_LEN);
-	b[9] = SF_VERSION;
+	b[9] = (unsigned char)(h->version != 0 ? h->version : SF_VERSION);
 	b[10] = SF_KDF_SCRYPT;
 	b[11] = (unsigned char)h->log2n;
 	put32(b + 12, h->r);
@@ -384,10 +497,11 @@ hdr_decode(const unsigned char *b, size_t flen, const char *path,
 	    memcmp(b, SF_MAGIC, SF_MAGIC_LEN) != 0)
 		return err_set(e, EX_DATAERR, "store file '%s' is damaged "
 		    "(truncated or not a store)", path);
-	if (b[9] != SF_VERSION)
+	if (b[9] != SF_VERSION && b[9] != SF_VERSION_GIT)
 		return err_set(e, EX_DATAERR, "store file '%s' has format "
-		    "version %u; this program reads version %u", path,
-		    (unsigned)b[9], SF_VERSION);
+		    "version %u; this program reads versions %u and %u", path,
+		    (unsigned)b[9], SF_VERSION, SF_VERSION_GIT);
+	h->version = b[9];
 	h->log2n = b[11];
 	h->r = get32(b + 12);
 	h->p = get32(b + 16);
@@ -766,7 +880,7 @@ sf_load(struct fstore *fs, struct fitems *l, struct fhdr *hdrp,
 		    "(authentication failed)", fs->path);
 		goto out;
 	}
-	if (de_items(pt, h.ctlen, l) != 0) {
+	if (de_items(pt, h.ctlen, h.version, l) != 0) {
 		err_set(e, EX_DATAERR, "store file '%s' is damaged (bad "
 		    "contents)", fs->path);
 		goto out;
@@ -819,6 +933,7 @@ sf_save(struct fstore *fs, const struct fitems *l, struct fhdr *h,
 		goto out;
 	}
 	memcpy(h->kcv, fs->kcv, SF_KCV_LEN);
+	h->version = has_git(l) ? SF_VERSION_GIT : SF_VERSION;
 	pt = ser_items(l, &ptlen);
 	if (ptlen > SF_MAX_FILE - SF_HDR_LEN - SF_TAG_LEN) {
 		err_set(e, EX_DATAERR, "store would exceed %d bytes",
@@ -1061,7 +1176,7 @@ sf_list(struct store *s, const struct store_key *pat,
 		goto out;
 	v = xcalloc(l.n, sizeof(*v));
 	for (i = 0; i < l.n; i++) {
-		if (!pattern_matches(&l.v[i], pat))
+		if (l.v[i].git || !pattern_matches(&l.v[i], pat))
 			continue;
 		v[n].kind = l.v[i].kind;
 		v[n].profile = dup0(l.v[i].profile);
@@ -1077,6 +1192,169 @@ sf_list(struct store *s, const struct store_key *pat,
 	fitems_clear(&l);
 	sf_unlock(lfd);
 	free(v);
+	return r;
+}
+
+/* ---- generic git credentials ---- */
+
+/* The stored credential of a git item: key fields borrowed from it, so
+ * never release *have. */
+static void
+sf_git_have(const struct fitem *it, struct credential *have)
+{
+	*have = it->cred;
+}
+
+/* Constant-time equality of two strings (NULL equals nothing). */
+static int
+sf_str_eq_ct(const char *a, const char *b)
+{
+	size_t n;
+
+	if (a == NULL || b == NULL || (n = strlen(a)) != strlen(b))
+		return 0;
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+static int
+sf_cred_get(struct store *s, const struct credential *want,
+    struct credential *out, struct ldrt_err *e)
+{
+	struct fstore *fs = fs_of(s);
+	struct fitems l = { NULL, 0 };
+	struct credential have;
+	size_t i;
+	int lfd = -1, r;
+
+	if (!sf_exists(fs))
+		return STORE_ABSENT;
+	if ((lfd = sf_lock(fs, LOCK_SH, e)) < 0)
+		return -1;
+	if ((r = sf_load(fs, &l, NULL, e)) != 0)
+		goto out;
+	r = STORE_ABSENT;
+	for (i = 0; i < l.n; i++) {
+		if (!l.v[i].git)
+			continue;
+		sf_git_have(&l.v[i], &have);
+		if (!credential_match(want, &have, 0))
+			continue;
+		out->protocol = l.v[i].cred.protocol;
+		out->host = l.v[i].cred.host;
+		out->path = l.v[i].cred.path;
+		out->username = l.v[i].cred.username;
+		memset(&l.v[i].cred, 0, sizeof(l.v[i].cred));
+		store_cred_secret_decode(l.v[i].secret, out);
+		r = 0;
+		break;
+	}
+ out:
+	fitems_clear(&l);
+	sf_unlock(lfd);
+	return r;
+}
+
+static int
+sf_cred_put(struct store *s, const struct credential *c,
+    struct ldrt_err *e)
+{
+	struct fstore *fs = fs_of(s);
+	struct fitems l = { NULL, 0 };
+	struct fitem *it = NULL;
+	struct credential have;
+	struct fhdr h;
+	char *blob;
+	size_t i;
+	int lfd = -1, r = -1, lr;
+
+	if ((blob = store_cred_secret_encode(c)) == NULL)
+		return err_set(e, EX_DATAERR, "git credential value contains "
+		    "a newline");
+	if (sf_mkdirs(fs->dir, e) != 0)
+		goto out;
+	if ((lfd = sf_lock(fs, LOCK_EX, e)) < 0)
+		goto out;
+	if ((lr = sf_load(fs, &l, &h, e)) == -1)
+		goto out;
+	if (lr == STORE_ABSENT && sf_new_header(fs, &h, e) != 0)
+		goto out;
+	for (i = 0; i < l.n; i++) {
+		if (!l.v[i].git)
+			continue;
+		sf_git_have(&l.v[i], &have);
+		if (store_cred_same_key(c, &have)) {
+			it = &l.v[i];
+			break;
+		}
+	}
+	if (it == NULL) {
+		l.v = xrealloc(l.v, (l.n + 1) * sizeof(*l.v));
+		it = &l.v[l.n++];
+		memset(it, 0, sizeof(*it));
+		it->git = 1;
+		credential_init(&it->cred);
+		it->cred.protocol = c->protocol != NULL ?
+		    xstrdup(c->protocol) : NULL;
+		it->cred.host = c->host != NULL ? xstrdup(c->host) : NULL;
+		it->cred.path = c->path != NULL ? xstrdup(c->path) : NULL;
+		it->cred.username = c->username != NULL ?
+		    xstrdup(c->username) : NULL;
+	}
+	secret_free(it->secret);
+	it->secret = blob;
+	blob = NULL;
+	r = sf_save(fs, &l, &h, e);
+ out:
+	secret_free(blob);
+	fitems_clear(&l);
+	sf_unlock(lfd);
+	return r;
+}
+
+static int
+sf_cred_erase(struct store *s, const struct credential *want,
+    struct ldrt_err *e)
+{
+	struct fstore *fs = fs_of(s);
+	struct fitems l = { NULL, 0 };
+	struct credential have, pw = CREDENTIAL_INIT;
+	struct fhdr h;
+	size_t i, j;
+	int lfd = -1, r, drop;
+
+	if (!sf_exists(fs))
+		return STORE_ABSENT;
+	if ((lfd = sf_lock(fs, LOCK_EX, e)) < 0)
+		return -1;
+	if ((r = sf_load(fs, &l, &h, e)) != 0)
+		goto out;
+	for (i = j = 0; i < l.n; i++) {
+		drop = 0;
+		if (l.v[i].git) {
+			sf_git_have(&l.v[i], &have);
+			drop = credential_match(want, &have, 0);
+			if (drop && want->password != NULL) {
+				store_cred_secret_decode(l.v[i].secret, &pw);
+				drop = sf_str_eq_ct(pw.password,
+				    want->password);
+				credential_clear(&pw);
+			}
+		}
+		if (drop)
+			fitem_clear(&l.v[i]);
+		else
+			l.v[j++] = l.v[i];
+	}
+	if (j == l.n) {
+		r = STORE_ABSENT;
+		goto out;
+	}
+	l.n = j;
+	r = sf_save(fs, &l, &h, e);
+ out:
+	credential_release(&pw);
+	fitems_clear(&l);
+	sf_unlock(lfd);
 	return r;
 }
 
@@ -1098,7 +1376,8 @@ sf_close(struct store *s)
 }
 
 static const struct store_ops store_file_ops = {
-	"file", sf_get, sf_put, sf_del, sf_list, sf_close
+	"file", sf_get, sf_put, sf_del, sf_list, sf_close,
+	sf_cred_get, sf_cred_put, sf_cred_erase
 };
 
 int

@@ -343,13 +343,14 @@ ss_unlock(struct ssstore *ss, struct ss_deadline *dl, GList *objs,
 }
 
 static int
-ss_search(struct ssstore *ss, struct ss_deadline *dl, GHashTable *attrs,
-    SecretSearchFlags flags, GList **out, struct ldrt_err *e)
+ss_search_schema(struct ssstore *ss, struct ss_deadline *dl,
+    const SecretSchema *schema, GHashTable *attrs, SecretSearchFlags flags,
+    GList **out, struct ldrt_err *e)
 {
 	GError *err = NULL;
 	GList *l;
 
-	*out = secret_service_search_sync(ss->svc, &ss_schema, attrs,
+	*out = secret_service_search_sync(ss->svc, schema, attrs,
 	    SECRET_SEARCH_ALL | flags, dl->cancel, &err);
 	if (err != NULL) {
 		g_list_free_full(*out, g_object_unref);
@@ -361,6 +362,13 @@ ss_search(struct ssstore *ss, struct ss_deadline *dl, GHashTable *attrs,
 	for (l = *out; l != NULL; l = l->next)
 		ss_set_timeout(l->data, dl->secs);
 	return 0;
+}
+
+static int
+ss_search(struct ssstore *ss, struct ss_deadline *dl, GHashTable *attrs,
+    SecretSearchFlags flags, GList **out, struct ldrt_err *e)
+{
+	return ss_search_schema(ss, dl, &ss_schema, attrs, flags, out, e);
 }
 
 static int
@@ -448,13 +456,13 @@ ss_default_locked(struct ssstore *ss, struct ss_deadline *dl,
  * mode unlocks it (prompt) and searches again.
  */
 static int
-ss_search_visible(struct ssstore *ss, struct ss_deadline *dl,
-    GHashTable *attrs, SecretSearchFlags flags, GList **out,
-    struct ldrt_err *e)
+ss_search_visible_schema(struct ssstore *ss, struct ss_deadline *dl,
+    const SecretSchema *schema, GHashTable *attrs, SecretSearchFlags flags,
+    GList **out, struct ldrt_err *e)
 {
 	int lk;
 
-	if (ss_search(ss, dl, attrs, flags, out, e) != 0)
+	if (ss_search_schema(ss, dl, schema, attrs, flags, out, e) != 0)
 		return -1;
 	if (*out != NULL)
 		return 0;
@@ -464,7 +472,16 @@ ss_search_visible(struct ssstore *ss, struct ss_deadline *dl,
 		return err_set(e, EX_NOPERM, "%s", SS_MSG_LOCKED);
 	if (ss_unlock_default(ss, dl, e) != 0)
 		return -1;
-	return ss_search(ss, dl, attrs, flags, out, e);
+	return ss_search_schema(ss, dl, schema, attrs, flags, out, e);
+}
+
+static int
+ss_search_visible(struct ssstore *ss, struct ss_deadline *dl,
+    GHashTable *attrs, SecretSearchFlags flags, GList **out,
+    struct ldrt_err *e)
+{
+	return ss_search_visible_schema(ss, dl, &ss_schema, attrs, flags, out,
+	    e);
 }
 
 static int
@@ -698,6 +715,360 @@ ss_list(struct store *s, const struct store_key *pat,
 	return r;
 }
 
+/* ---- generic git credentials (git-credential-libsecret's items) ---- */
+
+/*
+ * Schema of git-credential-libsecret >= 2.43.  DONT_MATCH_NAME: searches
+ * do not add xdg:schema, so items of 2.39's helper (the NetworkPassword
+ * schema) and schema-less items written by secret-tool are found too; new
+ * items still carry xdg:schema=org.git.Password.
+ */
+static const SecretSchema ss_git_schema = {
+	"org.git.Password", SECRET_SCHEMA_DONT_MATCH_NAME,
+	{
+		{ "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "protocol", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "port", SECRET_SCHEMA_ATTRIBUTE_INTEGER },
+		{ "object", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ NULL, 0 }
+	},
+	0, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+};
+
+/* host rebuilt from its libsecret split: "h:443" stays, "h:" becomes "h" */
+static char *
+ss_git_host(const char *server, int port)
+{
+	if (server == NULL)
+		return NULL;
+	if (port > 0)
+		return xasprintf("%s:%d", server, port);
+	return xstrdup(server);
+}
+
+/* Search/store attributes of c (values owned by the table). */
+static GHashTable *
+ss_git_attrs(const struct credential *c)
+{
+	GHashTable *a;
+	char *server;
+	int port;
+
+	a = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	if (c->username != NULL)
+		g_hash_table_insert(a, (gpointer)"user",
+		    g_strdup(c->username));
+	if (c->protocol != NULL)
+		g_hash_table_insert(a, (gpointer)"protocol",
+		    g_strdup(c->protocol));
+	if (c->host != NULL) {
+		server = credential_split_host(c->host, &port);
+		g_hash_table_insert(a, (gpointer)"server", g_strdup(server));
+		if (port > 0)
+			g_hash_table_insert(a, (gpointer)"port",
+			    g_strdup_printf("%d", port));
+		free(server);
+	}
+	if (c->path != NULL)
+		g_hash_table_insert(a, (gpointer)"object", g_strdup(c->path));
+	return a;
+}
+
+/* The key fields of an item, as a credential (owned strings). */
+static void
+ss_git_have(SecretItem *it, struct credential *have)
+{
+	GHashTable *a = secret_item_get_attributes(it);
+	const char *v, *port;
+	long p = 0;
+	char *end;
+
+	credential_init(have);
+	if (a == NULL)
+		return;
+	if ((v = g_hash_table_lookup(a, "protocol")) != NULL)
+		have->protocol = xstrdup(v);
+	if ((v = g_hash_table_lookup(a, "object")) != NULL)
+		have->path = xstrdup(v);
+	if ((v = g_hash_table_lookup(a, "user")) != NULL)
+		have->username = xstrdup(v);
+	if ((v = g_hash_table_lookup(a, "server")) != NULL) {
+		port = g_hash_table_lookup(a, "port");
+		if (port != NULL) {
+			errno = 0;
+			p = strtol(port, &end, 10);
+			if (errno != 0 || *end != '\0' || p < 0 || p > 65535)
+				p = -1;		/* never equal to a request */
+		}
+		if (p < 0)
+			have->host = xasprintf("%s:%s", v, port);
+		else
+			have->host = ss_git_host(v, (int)p);
+	}
+	g_hash_table_unref(a);
+}
+
+/*
+ * want with its host normalised as the items' hosts are (split, rebuilt);
+ * *hostp owns the new host.  Other fields are borrowed: never release *n.
+ */
+static void
+ss_git_norm(const struct credential *want, struct credential *n,
+    char **hostp)
+{
+	char *server;
+	int port;
+
+	*n = *want;
+	*hostp = NULL;
+	if (want->host != NULL) {
+		server = credential_split_host(want->host, &port);
+		*hostp = ss_git_host(server, port);
+		free(server);
+		n->host = *hostp;
+	}
+}
+
+/* Equal strings, compared without an early exit on the contents. */
+static int
+ss_str_eq_ct(const char *a, const char *b)
+{
+	size_t i, n;
+	unsigned char d = 0;
+
+	if (a == NULL || b == NULL || (n = strlen(a)) != strlen(b))
+		return 0;
+	for (i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* The item's secret (loading it if needed) as a heap secret string. */
+static int
+ss_git_blob(struct ss_deadline *dl, SecretItem *it, char **blob,
+    struct ldrt_err *e)
+{
+	SecretValue *v;
+	GError *err = NULL;
+	const gchar *t;
+	gsize len = 0;
+
+	*blob = NULL;
+	v = secret_item_get_secret(it);
+	if (v == NULL) {
+		if (!secret_item_load_secret_sync(it, dl->cancel, &err)) {
+			ss_error(dl, err, SS_READ, e);
+			g_clear_error(&err);
+			return -1;
+		}
+		v = secret_item_get_secret(it);
+	}
+	if (v == NULL) {
+		if (secret_item_get_locked(it))
+			return err_set(e, EX_NOPERM, "%s", SS_MSG_LOCKED);
+		return err_set(e, EX_UNAVAILABLE, "secret service: item has "
+		    "no readable secret");
+	}
+	t = secret_value_get(v, &len);
+	*blob = secret_strndup(t != NULL ? t : "", t != NULL ? len : 0);
+	secret_value_unref(v);
+	return 0;
+}
+
+/*
+ * The items matching want (git's rule, on the key fields), in search
+ * order, each referenced; locked ones unlocked first (interactive) or
+ * EX_NOPERM.  flags: search flags (LOAD_SECRETS).
+ */
+static int
+ss_git_find(struct ssstore *ss, struct ss_deadline *dl,
+    const struct credential *want, int exact, SecretSearchFlags flags,
+    GList **out, struct ldrt_err *e)
+{
+	struct credential wn, have;
+	GHashTable *attrs;
+	GList *items = NULL, *l, *m = NULL;
+	char *host;
+	int r = -1, ok, all;
+
+	*out = NULL;
+	ss_git_norm(want, &wn, &host);
+	attrs = ss_git_attrs(want);
+	if (ss_search_visible_schema(ss, dl, &ss_git_schema, attrs, flags,
+	    &items, e) != 0)
+		goto out;
+	for (l = items; l != NULL; l = l->next) {
+		ss_git_have(l->data, &have);
+		ok = exact ? store_cred_same_key(&wn, &have) :
+		    credential_match(&wn, &have, 0);
+		credential_release(&have);
+		if (ok)
+			m = g_list_append(m, g_object_ref(l->data));
+	}
+	if (ss_any_locked(m, &all) && ss_unlock(ss, dl, m, e) != 0)
+		goto out;
+	*out = m;
+	m = NULL;
+	r = 0;
+ out:
+	g_list_free_full(m, g_object_unref);
+	g_list_free_full(items, g_object_unref);
+	g_hash_table_unref(attrs);
+	free(host);
+	return r;
+}
+
+static int
+ss_cred_get(struct store *s, const struct credential *want,
+    struct credential *out, struct ldrt_err *e)
+{
+	struct ssstore *ss = ss_of(s);
+	struct ss_deadline dl;
+	GList *items = NULL;
+	char *blob = NULL;
+	int r = -1;
+
+	ss_deadline_start(&dl, ss->timeout);
+	if (ss_git_find(ss, &dl, want, 0, SECRET_SEARCH_LOAD_SECRETS, &items,
+	    e) != 0)
+		goto out;
+	if (items == NULL) {
+		r = STORE_ABSENT;
+		goto out;
+	}
+	if (ss_git_blob(&dl, items->data, &blob, e) != 0)
+		goto out;
+	ss_git_have(items->data, out);
+	store_cred_secret_decode(blob, out);
+	r = 0;
+ out:
+	secret_free(blob);
+	g_list_free_full(items, g_object_unref);
+	ss_deadline_stop(&dl);
+	return r;
+}
+
+static int
+ss_cred_put(struct store *s, const struct credential *c,
+    struct ldrt_err *e)
+{
+	struct ssstore *ss = ss_of(s);
+	struct ss_deadline dl;
+	SecretValue *v = NULL;
+	GHashTable *attrs = NULL;
+	GList *items = NULL, *l;
+	GError *err = NULL;
+	char *blob, *label = NULL;
+	int r = -1;
+
+	if ((blob = store_cred_secret_encode(c)) == NULL)
+		return err_set(e, EX_DATAERR, "git credential value contains "
+		    "a newline");
+	ss_deadline_start(&dl, ss->timeout);
+	label = credential_label(c);
+	v = secret_value_new(blob, -1, "text/plain");
+	if (ss_git_find(ss, &dl, c, 1, 0, &items, e) != 0)
+		goto out;
+	if (items != NULL) {
+		/* same key: replace the secret in place, drop duplicates */
+		if (!secret_item_set_secret_sync(items->data, v, dl.cancel,
+		    &err)) {
+			ss_error(&dl, err, SS_WRITE, e);
+			goto out;
+		}
+		secret_item_set_label_sync(items->data, label, dl.cancel,
+		    NULL);
+		for (l = items->next; l != NULL; l = l->next)
+			secret_item_delete_sync(l->data, dl.cancel, NULL);
+		r = 0;
+		goto out;
+	}
+	attrs = ss_git_attrs(c);
+	if (!secret_service_store_sync(ss->svc, &ss_git_schema, attrs,
+	    SECRET_COLLECTION_DEFAULT, label, v, dl.cancel, &err)) {
+		if (!g_error_matches(err, SECRET_ERROR,
+		    SECRET_ERROR_IS_LOCKED) || !ss->interactive ||
+		    ss_deadline_fired(&dl)) {
+			ss_error(&dl, err, SS_WRITE, e);
+			goto out;
+		}
+		g_clear_error(&err);
+		if (ss_unlock_default(ss, &dl, e) != 0)
+			goto out;
+		if (!secret_service_store_sync(ss->svc, &ss_git_schema, attrs,
+		    SECRET_COLLECTION_DEFAULT, label, v, dl.cancel, &err)) {
+			ss_error(&dl, err, SS_WRITE, e);
+			goto out;
+		}
+	}
+	r = 0;
+ out:
+	g_clear_error(&err);
+	if (attrs != NULL)
+		g_hash_table_unref(attrs);
+	if (v != NULL)
+		secret_value_unref(v);
+	g_list_free_full(items, g_object_unref);
+	free(label);
+	secret_free(blob);
+	ss_deadline_stop(&dl);
+	return r;
+}
+
+static int
+ss_cred_erase(struct store *s, const struct credential *want,
+    struct ldrt_err *e)
+{
+	struct ssstore *ss = ss_of(s);
+	struct credential have = CREDENTIAL_INIT;
+	struct ss_deadline dl;
+	GList *items = NULL, *del = NULL, *l;
+	GError *err = NULL;
+	char *blob = NULL;
+	int r = -1, same;
+
+	ss_deadline_start(&dl, ss->timeout);
+	if (ss_git_find(ss, &dl, want, 0, want->password != NULL ?
+	    SECRET_SEARCH_LOAD_SECRETS : 0, &items, e) != 0)
+		goto out;
+	/* decide everything before deleting anything */
+	for (l = items; l != NULL; l = l->next) {
+		if (want->password != NULL) {
+			if (ss_git_blob(&dl, l->data, &blob, e) != 0)
+				goto out;
+			store_cred_secret_decode(blob, &have);
+			secret_free(blob);
+			blob = NULL;
+			same = ss_str_eq_ct(have.password, want->password);
+			credential_release(&have);
+			credential_init(&have);
+			if (!same)
+				continue;
+		}
+		del = g_list_append(del, l->data);
+	}
+	if (del == NULL) {
+		r = STORE_ABSENT;
+		goto out;
+	}
+	for (l = del; l != NULL; l = l->next) {
+		if (!secret_item_delete_sync(l->data, dl.cancel, &err)) {
+			ss_error(&dl, err, SS_WRITE, e);
+			g_clear_error(&err);
+			goto out;
+		}
+	}
+	r = 0;
+ out:
+	credential_release(&have);
+	secret_free(blob);
+	g_list_free(del);
+	g_list_free_full(items, g_object_unref);
+	ss_deadline_stop(&dl);
+	return r;
+}
+
 static void
 ss_close(struct store *s)
 {
@@ -712,7 +1083,8 @@ ss_close(struct store *s)
 }
 
 static const struct store_ops store_ss_ops = {
-	"secret-service", ss_get, ss_put, ss_del, ss_list, ss_close
+	"secret-service", ss_get, ss_put, ss_del, ss_list, ss_close,
+	ss_cred_get, ss_cred_put, ss_cred_erase
 };
 
 int
