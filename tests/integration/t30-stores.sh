@@ -5,10 +5,11 @@
 # and cron-like environments that find the bus through the runtime dir or
 # /run/user/<uid>/bus.  Exit codes and messages as documented in store.h
 # and ld-relay-token(1).
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ldrt.sh"
 ldrt_setup unlocked
-T_TIMEOUT=20
+export T_TIMEOUT=20
 
 # keyring_count KIND: number of items of KIND under the project's schema
 # (secret-tool search prints one "[/org/freedesktop/secrets/...]" per item).
@@ -90,7 +91,6 @@ expect_out_match '^token: +error' "status reports the token as an error, not abs
 t_run logout
 expect_rc 77 "logout while locked: 77"
 expect_err_match 'keyring is locked' "logout while locked: the message says so"
-n_before=$(fake_count '*' '.')
 t_run delete prod --yes
 expect_rc 77 "delete while locked: 77"
 expect_err_match 'keyring is locked' "delete while locked: the message says so"
@@ -108,9 +108,8 @@ expect_out_match '^token: +present \(from secret-service\)' \
     "status: the token came from the secret-service store"
 t_run token
 expect_out_eq "$ADMIN_TOKEN" "the stored token is the one logged in before the lock"
-state=$(fake_state)
-grep -q "$ID" <<<"$state"
-ok $? "the relay config was not deleted from the API by the failed delete"
+[ "$(fake_count DELETE '.')" = 0 ]
+ok $? "the failed delete sent no DELETE request to the API"
 
 # ---- the deadline: a hung Secret Service ------------------------------------
 sandbox_daemon_signal STOP || t_bail "cannot stop the keyring daemon"

@@ -4,10 +4,11 @@
 # credentials (API token and passphrase), store = auto and its reasons,
 # and "store migrate" both ways, including failures that must leave the
 # source untouched.
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ldrt.sh"
 ldrt_setup unlocked
-T_TIMEOUT=20
+export T_TIMEOUT=20
 export LDRT_SCRYPT_N=1024	# test-only: fast key derivation
 
 D1=$XDG_DATA_HOME
@@ -68,7 +69,7 @@ expect_rc 0 "--store file status"
 expect_out_match '^store: +file \(file: selected by configuration\)' \
     "status shows the file backend and why"
 expect_out_match '^token: +present \(from file\)' "status: the token came from the file store"
-LDRT_STORE=file t_run get prod
+LDRT_STORE="file" t_run get prod
 expect_out_eq "$KEY" "LDRT_STORE=file selects the file store too"
 printf '[profile default]\nstore = file\n' >"$T/cfg-file"
 LDRT_CONFIG=$T/cfg-file t_run get "$ID"
@@ -155,7 +156,7 @@ for n in c1 c2 c3; do
 done
 t_run --store file get prod
 expect_out_eq "$KEY" "and prod's key survived them"
-ls "${STORE%/*}" | grep -v -x -e store -e store.lock >"$T/leftover"
+find "${STORE%/*}" -mindepth 1 ! -name store ! -name store.lock >"$T/leftover"
 [ ! -s "$T/leftover" ]
 ok $? "no temporary files are left next to the store"
 
@@ -287,6 +288,70 @@ expect_out_match '^token: +absent' "nor the API token"
 XDG_DATA_HOME=$T/d2 t_run --store file store migrate --to secret-service
 expect_rc 0 "migrating an empty store: 0"
 expect_err_match 'nothing to migrate' "it says there is nothing to migrate"
+
+# ---- the passphrase prompt on a terminal -------------------------------------
+# ttyrun.py runs a command on a new pseudo-terminal and types the answers in
+# $PTY_ANSWERS (one per line), each after the prompt ending in ": " shows.
+cat >"$T/ttyrun.py" <<'PY'
+import os, pty, select, sys, time
+answers = [a for a in os.environ.pop("PTY_ANSWERS", "").split("\n") if a]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+end = time.time() + 15
+out = b""
+def more():
+    r, _, _ = select.select([fd], [], [], max(0.0, end - time.time()))
+    if not r:
+        return b""
+    try:
+        return os.read(fd, 4096)
+    except OSError:
+        return b""
+for a in answers:
+    seen = b""
+    while not seen.rstrip(b" ").endswith(b":"):
+        d = more()
+        if not d:
+            break
+        seen += d
+        out += d
+    os.write(fd, a.encode() + b"\n")
+while True:
+    d = more()
+    if not d:
+        break
+    out += d
+_, st = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+sys.exit(os.waitstatus_to_exitcode(st))
+PY
+PTY_ANSWERS=$'p4ss\np4ss' t_cmd env -u LDRT_PASSPHRASE_FILE XDG_DATA_HOME="$T/d5" \
+    python3 "$T/ttyrun.py" "$LDRT" store migrate --to file
+expect_rc 0 "migrate to a new file store, passphrase typed twice on the terminal: 0"
+expect_out_match 'New passphrase for the ld-relay-token store: ' "the new passphrase is asked for"
+expect_out_match 'Repeat the passphrase: ' "and asked again"
+expect_no_secret p4ss "the typed passphrase is not echoed"
+printf p4ss >"$T/pass5"
+XDG_DATA_HOME=$T/d5 LDRT_PASSPHRASE_FILE=$T/pass5 t_run --store file get prod
+expect_out_eq "$KEY" "the store created with the typed passphrase opens with it"
+PTY_ANSWERS=$'p4ss' t_cmd env -u LDRT_PASSPHRASE_FILE XDG_DATA_HOME="$T/d5" \
+    python3 "$T/ttyrun.py" "$LDRT" --store file get prod
+expect_rc 0 "the passphrase typed on the terminal opens the store"
+expect_out_match "^$KEY" "and the key is printed"
+PTY_ANSWERS=$'nope' t_cmd env -u LDRT_PASSPHRASE_FILE XDG_DATA_HOME="$T/d5" \
+    python3 "$T/ttyrun.py" "$LDRT" --store file get prod
+expect_rc 77 "a wrong passphrase typed on the terminal: 77"
+PTY_ANSWERS=$'one1\ntwo2' t_cmd env -u LDRT_PASSPHRASE_FILE XDG_DATA_HOME="$T/d6" \
+    python3 "$T/ttyrun.py" "$LDRT" store migrate --to file --delete-source
+expect_rc 65 "the two typed passphrases differ: 65"
+expect_out_match 'passphrases do not match' "the message says they differ"
+[ ! -e "$T/d6/ld-relay-token/store" ] && [ "$(keyring_count relay-key)" = 4 ]
+ok $? "no store file was created and the keyring kept every item"
+PTY_ANSWERS=$'p4ss' t_cmd env -u LDRT_PASSPHRASE_FILE XDG_DATA_HOME="$T/d5" \
+    python3 "$T/ttyrun.py" "$LDRT" --no-prompt --store file get prod
+expect_rc 77 "--no-prompt on a terminal never asks for the passphrase: 77"
+expect_out_match 'no passphrase for the file store' "the message names the sources instead"
 
 # ---- store = auto without a Secret Service ----------------------------------
 sandbox_stop
