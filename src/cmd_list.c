@@ -11,6 +11,8 @@
 
 #include "api.h"
 #include "cli.h"
+#include "log.h"
+#include "relay_note.h"
 #include "state.h"
 #include "store.h"
 #include "timeutil.h"
@@ -48,10 +50,12 @@ cmd_list_json(const struct relay_config_list *l, const struct store_item *it,
     size_t nit)
 {
 	struct json_object *arr = json_object_new_array(), *o;
-	char buf[40];
+	char buf[40], note[512];
+	int64_t now = time_now_ms(), old;
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
+		relay_note(&l->items[i], now, &old, note, sizeof(note));
 		o = json_object_new_object();
 		json_object_object_add(o, "id",
 		    json_object_new_string(l->items[i].id));
@@ -64,6 +68,11 @@ cmd_list_json(const struct relay_config_list *l, const struct store_item *it,
 		    json_object_new_string(buf));
 		json_object_object_add(o, "stored", json_object_new_boolean(
 		    cmd_list_stored(it, nit, l->items[i].id)));
+		time_format_ms(old, buf, sizeof(buf));
+		json_object_object_add(o, "old_key_expires_at", old > 0 ?
+		    json_object_new_string(buf) : NULL);
+		json_object_object_add(o, "note", note[0] != '\0' ?
+		    json_object_new_string(note) : NULL);
 		json_object_array_add(arr, o);
 	}
 	puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
@@ -76,20 +85,25 @@ cmd_list_text(const struct relay_config_list *l, const struct store_item *it,
     size_t nit)
 {
 	size_t i, w = 4;
-	char buf[40];
+	char buf[40], note[512];
+	int64_t now = time_now_ms(), old;
 
 	for (i = 0; i < l->n; i++)
 		if (strlen(l->items[i].name) > w)
 			w = strlen(l->items[i].name);
 	if (w > 40)
 		w = 40;
-	printf("%-24s  %-*s  %-4s  %-20s  %s\n", "ID", (int)w, "NAME", "KEY",
-	    "CREATED", "STORED");
+	printf("%-24s  %-*s  %-4s  %-20s  %-6s  %s\n", "ID", (int)w, "NAME",
+	    "KEY", "CREATED", "STORED", "NOTE");
 	for (i = 0; i < l->n; i++) {
+		if (relay_note(&l->items[i], now, &old, note, sizeof(note)) &
+		    RELAY_NOTE_WARN)
+			log_warn("relay '%s': %s", l->items[i].name, note);
 		time_format_ms(l->items[i].creation_ms, buf, sizeof(buf));
-		printf("%-24s  %-*s  %-4s  %-20s  %s\n", l->items[i].id, (int)w,
-		    l->items[i].name, l->items[i].display_key, buf,
-		    cmd_list_stored(it, nit, l->items[i].id) ? "yes" : "no");
+		printf("%-24s  %-*s  %-4s  %-20s  %-6s  %s\n", l->items[i].id,
+		    (int)w, l->items[i].name, l->items[i].display_key, buf,
+		    cmd_list_stored(it, nit, l->items[i].id) ? "yes" : "no",
+		    note[0] != '\0' ? note : "-");
 	}
 }
 

@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "cli.h"
+#include "relay_note.h"
 #include "secret.h"
 #include "store.h"
 #include "timeutil.h"
@@ -65,7 +66,8 @@ cmd_show_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 	struct option *lo;
 	struct store *s;
 	const char *stored;
-	char c1[40], c2[40];
+	char c1[40], c2[40], note[512];
+	int64_t old;
 	int opt, r, json = 0, matches = 0, ret = -1;
 
 	lo = cli_longopts(cmd_show_opts, NULL);
@@ -88,6 +90,7 @@ cmd_show_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 		goto out;
 	if ((stored = cmd_show_stored(ctx, s, &rc, &matches, e)) == NULL)
 		goto out;
+	relay_note(&rc, time_now_ms(), &old, note, sizeof(note));
 	time_format_ms(rc.creation_ms, c1, sizeof(c1));
 	time_format_ms(rc.modified_ms, c2, sizeof(c2));
 	if (json) {
@@ -105,6 +108,11 @@ cmd_show_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 		    strcmp(stored, "yes") == 0));
 		json_object_object_add(o, "stored_key_matches",
 		    json_object_new_boolean(matches));
+		time_format_ms(old, c1, sizeof(c1));
+		json_object_object_add(o, "old_key_expires_at", old > 0 ?
+		    json_object_new_string(c1) : NULL);
+		json_object_object_add(o, "note", note[0] != '\0' ?
+		    json_object_new_string(note) : NULL);
 		pol = json_tokener_parse(rc.policy_json);
 		json_object_object_add(o, "policy", pol);
 		puts(json_object_to_json_string_ext(o,
@@ -120,6 +128,8 @@ cmd_show_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 		    strcmp(stored, "yes") == 0 && !matches ?
 		    " (differs from the API's display key: changed elsewhere?)" :
 		    "");
+		if (note[0] != '\0')
+			printf("note:         %s\n", note);
 		printf("policy:       %s\n", rc.policy_json);
 	}
 	ret = 0;

@@ -16,6 +16,9 @@
 #include "api.h"
 #include "cli.h"
 #include "ldrt_config.h"
+#include "log.h"
+#include "relay_note.h"
+#include "timeutil.h"
 #include "secret.h"
 #include "store.h"
 
@@ -47,6 +50,8 @@ struct status_report {
 	char		 api_msg[LDRT_ERR_MSG_MAX];
 	struct caller_identity id;
 	int		 have_id;
+	struct relay_config_list relays;
+	int		 have_relays;
 	int		 ex;
 };
 
@@ -96,6 +101,29 @@ cmd_status_gather(struct ldrt_ctx *ctx, struct status_report *rep)
 	rep->api = "ok";
 	if (api_caller_identity(a, &rep->id, &e) == 0)
 		rep->have_id = 1;
+	err_clear(&e);
+	if (api_list(a, &rep->relays, &e) == 0)
+		rep->have_relays = 1;
+}
+
+/* Relay configs whose local state has something to say. */
+static void
+cmd_status_relays_text(const struct status_report *rep)
+{
+	int64_t now = time_now_ms(), old;
+	char note[512];
+	size_t i;
+
+	printf("relays:       %zu\n", rep->relays.n);
+	for (i = 0; i < rep->relays.n; i++) {
+		if (relay_note(&rep->relays.items[i], now, &old, note,
+		    sizeof(note)) & RELAY_NOTE_WARN)
+			log_warn("relay '%s': %s", rep->relays.items[i].name,
+			    note);
+		if (note[0] != '\0')
+			printf("  %s (%s): %s\n", rep->relays.items[i].name,
+			    rep->relays.items[i].id, note);
+	}
 }
 
 static void
@@ -128,6 +156,8 @@ cmd_status_text(struct ldrt_ctx *ctx, const struct status_report *rep)
 		if (rep->id.member_id != NULL)
 			printf("member:       %s\n", rep->id.member_id);
 	}
+	if (rep->have_relays)
+		cmd_status_relays_text(rep);
 }
 
 static void
@@ -135,6 +165,28 @@ json_add_str(struct json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, v != NULL ? json_object_new_string(v) :
 	    NULL);
+}
+
+static struct json_object *
+cmd_status_relays_json(const struct status_report *rep)
+{
+	struct json_object *arr = json_object_new_array(), *r;
+	int64_t now = time_now_ms(), old;
+	char note[512], t[40];
+	size_t i;
+
+	for (i = 0; i < rep->relays.n; i++) {
+		relay_note(&rep->relays.items[i], now, &old, note,
+		    sizeof(note));
+		r = json_object_new_object();
+		json_add_str(r, "id", rep->relays.items[i].id);
+		json_add_str(r, "name", rep->relays.items[i].name);
+		time_format_ms(old, t, sizeof(t));
+		json_add_str(r, "old_key_expires_at", old > 0 ? t : NULL);
+		json_add_str(r, "note", note[0] != '\0' ? note : NULL);
+		json_object_array_add(arr, r);
+	}
+	return arr;
 }
 
 static void
@@ -164,6 +216,8 @@ cmd_status_json(struct ldrt_ctx *ctx, const struct status_report *rep)
 		json_add_str(id, "member_id", rep->id.member_id);
 		json_object_object_add(o, "caller", id);
 	}
+	if (rep->have_relays)
+		json_object_object_add(o, "relays", cmd_status_relays_json(rep));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -198,5 +252,6 @@ cmd_status_exec(struct ldrt_ctx *ctx, int argc, char **argv,
 		cmd_status_text(ctx, &rep);
 	if (rep.have_id)
 		caller_identity_release(&rep.id);
+	relay_config_list_release(&rep.relays);
 	return rep.ex;
 }

@@ -131,8 +131,8 @@ expect_rc 67 "get of an unknown relay: 67"
 fake_seed other >/dev/null
 t_run list
 expect_rc 0 "list exits 0"
-expect_out_match "^$ID +prod +${KEY: -4} .* yes\$" "list shows prod with its key stored"
-expect_out_match " other .* no\$" "list shows a config without a stored key"
+expect_out_match "^$ID +prod +${KEY: -4} .* yes +-$" "list shows prod with its key stored"
+expect_out_match " other .* no +-$" "list shows a config without a stored key"
 t_run list --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s={x["name"]:x["stored"] for x in d}; assert s=={"prod":True,"other":False}, s' "$T/out"
 ok $? "list --json reports stored true/false"
@@ -152,6 +152,27 @@ fake_seed dup >/dev/null
 t_run show dup
 expect_rc 65 "a name matching two configs is an error (65)"
 expect_err_match "matches 2 relay configs" "the error says how many match"
+
+# ---- a reset done outside the tool is noticed ---------------------------------
+code=$(fake_req POST "/api/v2/account/relay-auto-configs/$ID/reset" "$ADMIN_TOKEN")
+[ "$code" = 200 ]
+ok $? "the key of prod was reset behind the tool's back"
+t_run list
+expect_out_match "^$ID +prod .*changed elsewhere" "list says prod's key changed elsewhere"
+expect_err_match "warning: relay 'prod': changed elsewhere" "list warns about it on stderr"
+t_run show prod
+expect_out_match '^note: +changed elsewhere' "show says the key changed elsewhere"
+t_run status
+expect_out_match '^  prod \('"$ID"'\): changed elsewhere' "status lists prod as changed elsewhere"
+t_run get prod
+expect_out_eq "$KEY" "get still prints the stored (now replaced) key"
+KEY2=$(ldrt_fake_key "$ID")
+printf %s "$KEY2" >"$T/newkey"
+t_run_file "$T/newkey" import prod --key-stdin
+expect_rc 0 "importing the new key adopts it"
+t_run list
+expect_out_match "^$ID +prod +${KEY2: -4} .* yes +-$" "after import the note is gone"
+KEY=$KEY2
 
 # ---- create with an output format ------------------------------------------
 t_run create staging --policy "$T/policy.json" --format raw
