@@ -46,6 +46,10 @@ t_run update alpha
 expect_rc 64 "update without --rename or --policy is a usage error (64)"
 t_run update
 expect_rc 64 "update without a name is a usage error (64)"
+t_run update alpha --comment "just a comment"
+expect_rc 64 "update with only --comment is a usage error (64)"
+t_run update alpha --rename ""
+expect_rc 64 "update --rename with an empty name is a usage error (64)"
 n=$(fake_count PATCH '.')
 [ "$n" = 0 ]
 ok $? "no PATCH reached the API for usage errors"
@@ -161,6 +165,18 @@ expect_out_eq "$DKEY" "the key is still stored after a refused delete"
 fake_key_valid "$DKEY"
 ok $? "the key still works on the fake after a refused delete"
 
+# On a terminal it asks; script(1) provides one.
+t_cmd_in $'n\n' script -qec "$LDRT delete doomed" /dev/null
+[ "$RC" != 0 ]
+ok $? "delete on a terminal, answered 'n': fails (rc $RC)"
+grep -q 'Delete relay config .doomed.*\[y/N\]' "$T/out"
+ok $? "delete on a terminal asks the question"
+n_after=$(fake_count DELETE '.')
+[ "$n_before" = "$n_after" ]
+ok $? "no DELETE reached the API after 'n'"
+t_run get doomed
+expect_out_eq "$DKEY" "the key is still stored after 'n'"
+
 t_run delete doomed --yes
 expect_rc 0 "delete --yes exits 0"
 expect_no_secret "$DKEY" "delete does not print the key"
@@ -221,6 +237,20 @@ expect_rc 0 "get after import: 0"
 expect_out_eq "$IKEY" "get returns the imported key"
 t_run get "$IID"
 expect_out_eq "$IKEY" "get by id returns the imported key"
+# a trailing newline (echo KEY | import) is not part of the key
+fake_seed imported2 >"$T/seed2.json"
+I2KEY=$(fake_json_get "$T/seed2.json" 'd["fullKey"]')
+t_run_in "$I2KEY"$'\n' import imported2 --key-stdin
+expect_rc 0 "import of a key with a trailing newline: 0"
+t_run get imported2
+expect_out_eq "$I2KEY" "the stored key has no trailing newline"
+[ "$(wc -c <"$T/out")" = $((${#I2KEY} + 1)) ]
+ok $? "get prints the key and one newline"
+t_run_in "" import imported2 --key-stdin
+[ "$RC" != 0 ]
+ok $? "import of an empty key fails (rc $RC)"
+t_run get imported2
+expect_out_eq "$I2KEY" "the failed import left the stored key alone"
 t_run_in "$IKEY" import nosuch --key-stdin
 expect_rc 67 "import for an unknown relay: 67"
 
