@@ -155,6 +155,24 @@ n=$(fake_count POST "$LIST")
 ok $? "503 on create is not retried (got $n creates)"
 err_ok "503 on create"
 
+fresh
+fake_fault '{"method":"PATCH","action":"status","status":503,"count":-1}' >/dev/null
+t_run update limited --rename limited503
+expect_rc 69 "503 on update: 69"
+n=$(fake_count PATCH '.')
+[ "$n" = 1 ]
+ok $? "503 on update is not retried (got $n PATCHes)"
+err_ok "503 on update"
+
+ldrt_create del503
+fresh
+fake_fault '{"method":"DELETE","action":"status","status":503}' >/dev/null
+t_run delete del503 --yes
+expect_rc 0 "503 once on delete: retried, then success"
+n=$(fake_count DELETE '.')
+[ "$n" = 2 ]
+ok $? "two DELETEs: 503, then 204 (got $n)"
+
 # ---- lost responses -------------------------------------------------------
 fresh
 fake_fault '{"method":"POST","path":"relay-auto-configs$","action":"apply_then_drop"}' >/dev/null
@@ -306,6 +324,10 @@ ok $? "a timed-out create is not retried (${MS} ms)"
 n=$(fake_count POST "$LIST")
 [ "$n" = 1 ]
 ok $? "exactly one create sent (got $n)"
+expect_err_match 'may have been created' "the message says a config may exist"
+n=$(fake_state | fake_json_get - "len([c for c in d['configs'] if c['name'] == 'slow'])")
+[ "$n" = 1 ]
+ok $? "the fake did create it (the answer was lost, not the request)"
 
 # ---- proxies --------------------------------------------------------------
 DEAD=$(free_port)
