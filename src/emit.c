@@ -38,7 +38,10 @@
  *                "VAR": "a\"b\\c\té"                          bad UTF-8
  *   curl-config  a"b\c            header = "Authorization: a\"b\\c"\n
  *                                                             bytes outside
- *                                                             0x20-0x7e
+ *                                                             0x20-0x7e,
+ *                                                             empty, leading
+ *                                                             or trailing
+ *                                                             space
  *
  * Why the dotenv subset is small: node (20) takes a single-quoted value
  * verbatim up to the next ' and deletes every \r in the file; python-dotenv
@@ -326,6 +329,14 @@ check_curl(const char *v)
 {
 	const unsigned char *p;
 
+	size_t n = strlen(v);
+
+	/* curl reads "Authorization:" with nothing after it as "remove the
+	 * header", and HTTP drops blanks around a header value */
+	if (n == 0)
+		return "it is empty";
+	if (v[0] == ' ' || v[n - 1] == ' ')
+		return "it starts or ends with a space";
 	for (p = (const unsigned char *)v; *p != '\0'; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			return "it contains a byte outside printable ASCII";
@@ -665,13 +676,13 @@ out:
 static int
 render_curl(const struct emit_input *in, struct obuf *b, struct ldrt_err *e)
 {
-	const char *why;
+	const char *why, *p;
 
 	if ((why = check_curl(in->key)) != NULL)
 		return err_set(e, EX_DATAERR, "the token cannot be written in "
 		    "curl-config format: %s", why);
 	obuf_adds(b, "header = \"Authorization: ");
-	for (const char *p = in->key; *p != '\0'; p++) {
+	for (p = in->key; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')
 			obuf_addc(b, '\\');
 		obuf_addc(b, *p);

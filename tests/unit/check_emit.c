@@ -87,6 +87,9 @@ static const struct row rows[] = {
 	{ EMIT_CURL_CONFIG, "a\rb", NULL },
 	{ EMIT_CURL_CONFIG, "a\tb", NULL },
 	{ EMIT_CURL_CONFIG, "\xc3\xa9", NULL },
+	{ EMIT_CURL_CONFIG, "", NULL },
+	{ EMIT_CURL_CONFIG, " a", NULL },
+	{ EMIT_CURL_CONFIG, "a ", NULL },
 };
 
 START_TEST(test_format_table)
