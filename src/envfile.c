@@ -169,8 +169,10 @@ envfile_merge(const char *old, size_t oldlen, const char *var,
 
 	*out = NULL;
 	*outlen = 0;
-	if (old == NULL)
+	if (old == NULL) {	/* NULL + 0 below would be undefined */
+		old = "";
 		oldlen = 0;
+	}
 	if (oldlen > 0 && memchr(old, '\0', oldlen) != NULL)
 		return err_set(e, EX_DATAERR, "it contains a NUL byte");
 	ll = strlen(line);
@@ -178,6 +180,11 @@ envfile_merge(const char *old, size_t oldlen, const char *var,
 		ll--;
 	if (ll > 0 && line[ll - 1] == '\r')
 		ll--;
+	/* a line that does not set var would be appended on every run */
+	if (*var == '\0' || strpbrk(var, " \t\r\n=") != NULL ||
+	    merge_sets_var(line, ll, var) == 0)
+		return err_set(e, EX_SOFTWARE, "merge: the new line does not "
+		    "set %.64s", var);
 	for (p = old, end = old + oldlen; p < end; p = eol) {
 		nl = memchr(p, '\n', end - p);
 		eol = nl == NULL ? end : nl + 1;

@@ -96,6 +96,16 @@ START_TEST(test_merge_nul)
 	ck_assert_int_eq(envfile_merge("A=1\0\nV=2\n", 9, "V", "V=3\n", &out,
 	    &outlen, &e), -1);
 	ck_assert_int_eq(e.ex, EX_DATAERR);
+	/* the new line must set the variable */
+	ck_assert_int_eq(envfile_merge("", 0, "V", "W=1\n", &out, &outlen,
+	    &e), -1);
+	ck_assert_int_eq(envfile_merge("", 0, "V", "V2=1\n", &out, &outlen,
+	    &e), -1);
+	ck_assert_int_eq(envfile_merge("", 0, "", "=1\n", &out, &outlen,
+	    &e), -1);
+	ck_assert_int_eq(envfile_merge("", 0, "V", "export V=1\n", &out,
+	    &outlen, &e), 0);
+	secret_free(out);
 }
 END_TEST
 
@@ -436,7 +446,7 @@ START_TEST(test_bind_mount_inplace)
 
 	put(src, "A=1\nV=old\n", 0640);
 	put(p, "", 0600);
-	mounted = mount(src, p, NULL, MS_BIND, NULL) == 0;
+	mounted = mount(src, p, "none", MS_BIND, NULL) == 0;
 	if (!mounted)
 		atomic_rename_fn = rename_busy;	/* not root: simulate */
 	else {
