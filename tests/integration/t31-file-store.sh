@@ -19,6 +19,13 @@ keyring_count()
 	secret-tool search --all kind "$1" 2>/dev/null | grep -c '^\['
 }
 
+kill_quietly()
+{
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 sha()
 {
 	sha256sum "$1" 2>/dev/null | cut -d' ' -f1
@@ -159,6 +166,28 @@ expect_out_eq "$KEY" "and prod's key survived them"
 find "${STORE%/*}" -mindepth 1 ! -name store ! -name store.lock >"$T/leftover"
 [ ! -s "$T/leftover" ]
 ok $? "no temporary files are left next to the store"
+
+# A writer that holds the lock: the others give up after --timeout.
+# (bash execs into sleep, which keeps the locked fd: killing it unlocks)
+bash -c 'exec 9>>"$1" && flock 9 && exec sleep 30' _ "$STORE.lock" \
+    </dev/null >/dev/null 2>&1 &
+holder=$!
+t_cleanup_push kill_quietly "$holder"
+i=0
+while flock -n "$STORE.lock" true && [ "$i" -lt 100 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+t0=$(date +%s%N)
+t_run --timeout 1 --store file get prod
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect_rc 75 "the store locked by another process: 75 after --timeout"
+expect_err_match 'is locked by another process' "the message says another process holds it"
+[ "$ms" -lt 3000 ]
+ok $? "it gave up within the deadline + 2 s (took $ms ms)"
+kill_quietly "$holder"
+t_run --store file get prod
+expect_out_eq "$KEY" "once the lock is released the store reads again"
 
 # ---- systemd credentials ---------------------------------------------------
 mkdir -m 700 "$T/creds"
