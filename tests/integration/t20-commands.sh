@@ -194,6 +194,16 @@ fake_key_valid "$DKEY"
 [ $? = 1 ]
 ok $? "the deleted config's key is invalid on the fake"
 
+# The config vanishes between the lookup and the DELETE: the API's 404
+# still means it is gone, so the stored key is forgotten too.
+ldrt_create racy
+fake_fault '{"method":"DELETE","action":"status","status":404}' >/dev/null
+t_run delete racy --yes
+expect_rc 0 "delete answered 404 by the API: 0"
+expect_err_match 'already gone' "the message says it was already gone"
+t_run get racy
+expect_rc 67 "the stored key is forgotten after the 404"
+
 # API 404 while a key is stored: forget it locally and say so
 ldrt_create ghost
 GID=$CREATED_ID
@@ -264,6 +274,15 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out"
 ok $? "token --format json is valid JSON"
 TOK=$ADMIN_TOKEN python3 -c 'import json,os,sys; d=json.load(open(sys.argv[1])); assert os.environ["TOK"] in json.dumps(d)' "$T/out"
 ok $? "token --format json contains the token"
+t_run token --format raw -o "$T/tok"
+expect_rc 0 "token --format raw -o FILE: 0"
+expect_no_secret "$ADMIN_TOKEN" "token -o FILE prints nothing of the token"
+[ "$(cat "$T/tok")" = "$ADMIN_TOKEN" ]
+ok $? "the file holds the token"
+[ "$(stat -c %a "$T/tok")" = 600 ]
+ok $? "the token file is mode 0600 (got $(stat -c %a "$T/tok"))"
+t_run -p nobody token
+expect_rc 77 "token for a profile that is not logged in: 77"
 t_run token --format shell
 expect_rc 64 "token --format shell: 64 (not a token format)"
 expect_no_secret "$ADMIN_TOKEN" "the usage error does not print the token"
