@@ -4,11 +4,14 @@
  * API host) from the store in use (--store, LDRT_STORE, config; "auto"
  * resolved as usual) to the other backend.
  *
- * Each item is read from the source, written to the destination and read
- * back from the destination; only when every item was copied and verified
- * does --delete-source remove the items from the source.  Any failure
- * stops the run with the failure's exit code and nothing is deleted.  The
- * counts go to stderr (log_info); stdout stays empty.
+ * First every item is compared with what the destination already holds:
+ * a different secret under the same key (say a key rotated since) stops
+ * the run with EX_DATAERR before anything is written, unless --overwrite.
+ * Then each item is read from the source, written to the destination and
+ * read back from the destination; only when every item was copied and
+ * verified does --delete-source remove the items from the source.  Any
+ * failure stops the run with the failure's exit code and nothing is
+ * deleted.  The counts go to stderr (log_info); stdout stays empty.
  */
 #include "config.h"
 
@@ -23,11 +26,12 @@
 
 #define CMD_STORE_TIMEOUT	10	/* as ctx.c's default */
 
-enum { OPT_TO = CLI_CMD_OPT, OPT_DELETE_SOURCE };
+enum { OPT_TO = CLI_CMD_OPT, OPT_DELETE_SOURCE, OPT_OVERWRITE };
 
 static const struct option cmd_store_opts[] = {
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "delete-source", no_argument, NULL, OPT_DELETE_SOURCE },
+	{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -42,6 +46,9 @@ struct migration {
 	struct store		*dst;
 	struct store_item	*items;
 	size_t			 n;
+	unsigned char		*same;		/* already in the destination */
+	int			 overwrite;
+	size_t			 present;
 	size_t			 copied;
 	size_t			 tokens;
 	size_t			 keys;
@@ -53,7 +60,8 @@ static int cmd_store_exec(struct ldrt_ctx *, int, char **,
 
 const struct cmd_entry cmd_store_entry = {
 	.name = "store",
-	.usage = "migrate --to file|secret-service [--delete-source]",
+	.usage = "migrate --to file|secret-service [--delete-source] "
+	    "[--overwrite]",
 	.summary = "copy every stored secret to the other store backend",
 	.exec = cmd_store_exec,
 };
@@ -132,27 +140,84 @@ cmd_store_list_kind(struct migration *m, enum store_kind kind,
 	return 0;
 }
 
-/* Copies one item and reads it back from the destination. */
+/* Reads item i from the source into *secret (absent is an error). */
 static int
-cmd_store_copy(struct migration *m, const struct store_item *it,
+cmd_store_read_source(struct migration *m, size_t i, char **secret,
     struct ldrt_err *e)
 {
+	struct store_key k;
+	char what[256];
+	int r;
+
+	cmd_store_key(&m->items[i], &k);
+	cmd_store_describe(&m->items[i], what, sizeof(what));
+	r = store_get(m->src, &k, secret, e);
+	if (r < 0)
+		return err_prefix(e, "reading the %s", what);
+	if (r == STORE_ABSENT)
+		return err_set(e, EX_TEMPFAIL, "the %s vanished from the "
+		    "source while migrating", what);
+	return 0;
+}
+
+/*
+ * Compares item i with the destination: marks it "same" when the
+ * destination already holds the identical secret; a different secret is
+ * EX_DATAERR unless --overwrite.
+ */
+static int
+cmd_store_check(struct migration *m, size_t i, struct ldrt_err *e)
+{
+	struct store_key k;
+	char what[256], *secret = NULL, *cur = NULL;
+	int r, ret = -1;
+
+	cmd_store_key(&m->items[i], &k);
+	cmd_store_describe(&m->items[i], what, sizeof(what));
+	r = store_get(m->dst, &k, &cur, e);
+	if (r < 0) {
+		err_prefix(e, "checking the destination for the %s", what);
+		goto out;
+	}
+	if (r == STORE_ABSENT) {
+		ret = 0;
+		goto out;
+	}
+	if (cmd_store_read_source(m, i, &secret, e) != 0)
+		goto out;
+	if (strcmp(secret, cur) == 0) {
+		m->same[i] = 1;
+		m->present++;
+	} else if (m->overwrite) {
+		log_warn("replacing the different %s held by the destination",
+		    what);
+	} else {
+		err_set(e, EX_DATAERR, "the destination already holds a "
+		    "different %s (use --overwrite to replace it)", what);
+		goto out;
+	}
+	ret = 0;
+out:
+	secret_free(secret);
+	secret_free(cur);
+	return ret;
+}
+
+/* Copies item i and reads it back from the destination. */
+static int
+cmd_store_copy(struct migration *m, size_t i, struct ldrt_err *e)
+{
+	const struct store_item *it = &m->items[i];
 	struct store_key k;
 	char what[256], *secret = NULL, *back = NULL;
 	int r, ret = -1;
 
+	if (m->same[i])
+		return 0;	/* verified by cmd_store_check() */
 	cmd_store_key(it, &k);
 	cmd_store_describe(it, what, sizeof(what));
-	r = store_get(m->src, &k, &secret, e);
-	if (r < 0) {
-		err_prefix(e, "reading the %s", what);
+	if (cmd_store_read_source(m, i, &secret, e) != 0)
 		goto out;
-	}
-	if (r == STORE_ABSENT) {
-		err_set(e, EX_TEMPFAIL, "the %s vanished from the source "
-		    "while migrating", what);
-		goto out;
-	}
 	if (store_put(m->dst, &k, secret, e) != 0) {
 		err_prefix(e, "storing the %s", what);
 		goto out;
@@ -213,7 +278,7 @@ cmd_store_open_dst(struct ldrt_ctx *ctx, const char *to, struct store **out,
 
 static int
 cmd_store_migrate(struct ldrt_ctx *ctx, const char *to, int delete_source,
-    struct ldrt_err *e)
+    int overwrite, struct ldrt_err *e)
 {
 	struct migration m;
 	const char *from;
@@ -221,6 +286,7 @@ cmd_store_migrate(struct ldrt_ctx *ctx, const char *to, int delete_source,
 	int ret = -1;
 
 	memset(&m, 0, sizeof(m));
+	m.overwrite = overwrite;
 	if (ctx_store(ctx, &m.src, e) != 0)
 		return -1;
 	from = store_backend_name(m.src);
@@ -239,8 +305,17 @@ cmd_store_migrate(struct ldrt_ctx *ctx, const char *to, int delete_source,
 	}
 	if (cmd_store_open_dst(ctx, to, &m.dst, e) != 0)
 		goto out;
+	m.same = xcalloc(m.n, 1);
 	for (i = 0; i < m.n; i++) {
-		if (cmd_store_copy(&m, &m.items[i], e) != 0) {
+		if (cmd_store_check(&m, i, e) != 0) {
+			log_error("%s", e->msg);
+			err_set(e, e->ex, "nothing was copied to %s; nothing "
+			    "was deleted from %s", to, from);
+			goto out;
+		}
+	}
+	for (i = 0; i < m.n; i++) {
+		if (cmd_store_copy(&m, i, e) != 0) {
 			log_error("%s", e->msg);
 			err_set(e, e->ex, "copied %zu of %zu items from %s to "
 			    "%s before the failure; nothing was deleted from "
@@ -257,6 +332,9 @@ cmd_store_migrate(struct ldrt_ctx *ctx, const char *to, int delete_source,
 	    "key%s), each verified by reading it back", m.copied,
 	    m.copied == 1 ? "" : "s", from, to, m.tokens,
 	    m.tokens == 1 ? "" : "s", m.keys, m.keys == 1 ? "" : "s");
+	if (m.present > 0)
+		log_info("%zu of them %s already there with the same secret",
+		    m.present, m.present == 1 ? "was" : "were");
 	if (!delete_source) {
 		log_info("the %s store is unchanged; run again with "
 		    "--delete-source to remove the items from it", from);
@@ -270,6 +348,7 @@ cmd_store_migrate(struct ldrt_ctx *ctx, const char *to, int delete_source,
 	ret = 0;
 out:
 	store_items_free(m.items, m.n);
+	free(m.same);
 	store_close(m.dst);
 	return ret;
 }
@@ -280,7 +359,7 @@ cmd_store_exec(struct ldrt_ctx *ctx, int argc, char **argv,
 {
 	struct option *lo = cli_longopts(cmd_store_opts, NULL);
 	const char *to = NULL;
-	int opt, r, delete_source = 0, ret = -1;
+	int opt, r, delete_source = 0, overwrite = 0, ret = -1;
 
 	while ((r = cli_getopt(&cmd_store_entry, ctx, argc, argv,
 	    CLI_GLOBAL_SHORTOPTS, lo, &opt, e)) == 1) {
@@ -288,6 +367,8 @@ cmd_store_exec(struct ldrt_ctx *ctx, int argc, char **argv,
 			to = optarg;
 		} else if (opt == OPT_DELETE_SOURCE) {
 			delete_source = 1;
+		} else if (opt == OPT_OVERWRITE) {
+			overwrite = 1;
 		} else {
 			cli_usage(&cmd_store_entry, e);
 			goto out;
@@ -306,7 +387,7 @@ cmd_store_exec(struct ldrt_ctx *ctx, int argc, char **argv,
 		goto out;
 	}
 	if (ctx_init(ctx, e) != 0 ||
-	    cmd_store_migrate(ctx, to, delete_source, e) != 0)
+	    cmd_store_migrate(ctx, to, delete_source, overwrite, e) != 0)
 		goto out;
 	ret = 0;
 out:

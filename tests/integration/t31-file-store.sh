@@ -259,6 +259,33 @@ ok $? "the keyring holds 4 relay keys and 1 API token"
 secret-tool search --all kind relay-key 2>&1 | grep -q '^label = Relay key prod ('
 ok $? "the migrated items carry readable labels (relay name kept)"
 
+t_run --store file store migrate --to secret-service
+expect_rc 0 "migrating the same items again: 0"
+expect_err_match '5 of them were already there with the same secret' \
+    "it says the destination already had them"
+
+# A different secret under the same key in the destination (here: another
+# token logged in there since) is never overwritten silently.
+t_run_in "$READER_TOKEN" login --token-stdin
+expect_rc 0 "another token logged in to the keyring for the same profile"
+t_run --store file store migrate --to secret-service --delete-source
+expect_rc 65 "a different secret already in the destination: 65"
+expect_err_match "already holds a different API token of profile 'default'" \
+    "the message names the conflicting item"
+expect_err_match 'nothing was copied to secret-service; nothing was deleted from file' \
+    "it says nothing was copied or deleted"
+[ "$(sha "$STORE")" = "$h" ]
+ok $? "the source file store is byte-identical after the conflict"
+t_run token
+expect_out_eq "$READER_TOKEN" "the destination's token was not replaced"
+t_run --store file store migrate --to secret-service --overwrite
+expect_rc 0 "--overwrite replaces it: 0"
+expect_err_match "replacing the different API token of profile 'default'" \
+    "--overwrite warns about the replaced item"
+expect_no_secret "$READER_TOKEN" "the warning does not show either token"
+t_run token
+expect_out_eq "$ADMIN_TOKEN" "the destination now has the source's token"
+
 # ---- migrate secret-service -> file (fresh file store) ----------------------
 t_run_in "$READER_TOKEN" -p reader login --token-stdin
 expect_rc 0 "a second profile logs in to the keyring"
