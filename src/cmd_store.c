@@ -129,10 +129,14 @@ cmd_store_list_kind(struct migration *m, enum store_kind kind,
 		for (j = 0; j < m->n; j++)
 			if (cmd_store_same(&m->items[j], &v[i]))
 				break;
-		if (v[i].kind != kind || v[i].profile == NULL ||
-		    v[i].api_host == NULL || j < m->n ||
-		    (kind == STORE_RELAY_KEY && v[i].relay_id == NULL))
+		if (j < m->n || v[i].kind != kind)
 			continue;	/* freed below */
+		if (v[i].profile == NULL || v[i].api_host == NULL ||
+		    (kind == STORE_RELAY_KEY && v[i].relay_id == NULL)) {
+			log_warn("skipping a %s item without profile, API "
+			    "host or relay id", store_kind_name(kind));
+			continue;
+		}
 		m->items[m->n++] = v[i];
 		memset(&v[i], 0, sizeof(v[i]));
 	}
