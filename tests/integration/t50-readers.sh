@@ -13,7 +13,8 @@
 #   docker       the docker CLI's --env-file parser: docker run against a
 #                fake daemon on a unix socket that records the create request
 #   json         python's json
-#   k8s-secret   PyYAML (safe_load), kind/apiVersion/name checked too
+#   k8s-secret   PyYAML (safe_load), kind/apiVersion/name checked too, and
+#                kubectl's own parser (kubectl kustomize, offline)
 #   curl-config  curl -K FILE against a loopback server that records the
 #                Authorization header
 # Then env-file merges read back by node, bash, systemd and docker.
@@ -49,7 +50,7 @@ check() {
 	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
 
-for tool in node python3 bash dash curl docker; do
+for tool in node python3 bash dash curl docker kubectl; do
 	command -v "$tool" >/dev/null ||
 	    { echo "Bail out! $tool is not installed" >&2; exit 1; }
 done
@@ -82,6 +83,14 @@ assert d["apiVersion"] == "v1" and d["kind"] == "Secret", d
 assert d["metadata"]["name"] == "ld-relay-prod", d
 assert d["type"] == "Opaque" and list(d["stringData"]) == ["V"], d
 sys.stdout.buffer.write(d["stringData"]["V"].encode())' "$1"; }
+# kubectl's own YAML reader (kyaml, offline through kustomize); what it
+# writes back is read by PyYAML
+read_kubectl() {
+	mkdir -p "$T/kz"
+	cp "$1" "$T/kz/secret.yaml"
+	printf 'resources:\n- secret.yaml\n' > "$T/kz/kustomization.yaml"
+	kubectl kustomize "$T/kz" > "$T/kz.out" && read_yaml "$T/kz.out"
+}
 
 # docker: the CLI parses --env-file itself, then asks the daemon to create
 # the container; the fake daemon records the request and fails it.
@@ -164,7 +173,7 @@ declare -A readers=(
 	[systemd]="read_systemd read_bash"
 	[docker]="read_docker"
 	[json]="read_json"
-	[k8s-secret]="read_yaml"
+	[k8s-secret]="read_yaml read_kubectl"
 	[curl-config]="read_curl"
 )
 
