@@ -131,7 +131,12 @@ merge_sets_var(const char *s, size_t n, const char *var)
 	return i + 1;
 }
 
-/* Whether the value v (n bytes, rest of the line) goes on to the next line. */
+/*
+ * Whether the value v (n bytes, rest of the line) goes on to the next line.
+ * A value starting with a quote is read as one shell word, so that shell
+ * concatenations like 'a'\''b (how the shell format writes a ') are
+ * followed to their end; the word ends at an unquoted blank.
+ */
 static int
 merge_continues(const char *v, size_t n)
 {
@@ -141,16 +146,26 @@ merge_continues(const char *v, size_t n)
 	while (i < n && (v[i] == ' ' || v[i] == '\t'))
 		i++;
 	if (i < n && (v[i] == '\'' || v[i] == '"')) {
-		q = v[i++];
-		for (; i < n; i++) {
-			if (q == '"' && v[i] == '\\') {
+		while (i < n && v[i] != ' ' && v[i] != '\t') {
+			if (v[i] == '\\') {
+				if (i + 1 >= n)
+					return 1;
+				i += 2;
+				continue;
+			}
+			if (v[i] != '\'' && v[i] != '"') {
 				i++;
 				continue;
 			}
-			if (v[i] == q)
-				return 0;
+			q = v[i++];
+			for (; i < n && v[i] != q; i++)
+				if (q == '"' && v[i] == '\\')
+					i++;
+			if (i >= n)
+				return 1;
+			i++;
 		}
-		return 1;
+		return 0;
 	}
 	while (n > i && (v[n - 1] == ' ' || v[n - 1] == '\t' ||
 	    v[n - 1] == '\r'))
