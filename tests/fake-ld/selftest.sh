@@ -6,6 +6,10 @@
 #
 # FAKE_SELFTEST_HUGE_MIB (default 1): size of the "huge" fault body.
 # FAKE_SELFTEST_KEEP=1: keep the temporary directory (fake.err, logs).
+#
+# Checks are eval'ed strings (SC2016), variables are used inside them
+# (SC2034) and helpers run from traps and t (SC2317).
+# shellcheck disable=SC2016,SC2034,SC2317
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd) || exit 1
