@@ -33,13 +33,19 @@ done
 [ -x "$LDRT" ] || t_bail "no binary at $LDRT"
 [ -f "$main1" ] || t_bail "no $main1"
 
-# in LIST WORD: is WORD one of the whitespace-separated words of LIST?
+# in_list LIST WORD: is WORD one of the whitespace-separated words of LIST?
 in_list()
 {
-	case " $(echo $1) " in
+	case " $(printf '%s' "$1" | tr -s '[:space:]' ' ') " in
 	*" $2 "*) return 0 ;;
 	esac
 	return 1
+}
+
+# words FILE: the lines of FILE on one line
+words()
+{
+	tr '\n' ' ' <"$1"
 }
 
 # Long options ("--word") in text on stdin, one per line, sorted, unique.
@@ -89,7 +95,7 @@ cp "$T/out" "$T/help"
 awk '/^Commands:/ { f = 1; next } /^$/ { f = 0 } f { print $1 }' \
     "$T/help" >"$T/help-cmds"
 [ -s "$T/help-cmds" ]
-ok $? "--help lists commands ($(echo $(cat "$T/help-cmds")))"
+ok $? "--help lists commands ($(words "$T/help-cmds"))"
 # global options: the paragraph "Global options:"
 awk '/^Global options:/ { f = 1; next } /^$/ { f = 0 } f' "$T/help" |
     long_opts >"$T/help-global"
@@ -185,12 +191,29 @@ while read -r o; do
 	ok $? "option $o of ld-relay-token(1) is in --help or a command's --help"
 done <"$T/man-all-opts"
 
+# git-credential-ld-relay(1): the operations of 'credential --help'
+gc1=$mandir/git-credential-ld-relay.1
+if grep -qx credential "$T/help-cmds"; then
+	t_run credential --help
+	ops=$(sed -n 's/^usage: ld-relay-token credential \([a-z|]*\).*/\1/p' \
+	    "$T/out" | tr '|' ' ')
+	[ -n "$ops" ]
+	ok $? "'credential --help' names the operations ($ops)"
+	mandoc -Tascii "$gc1" 2>/dev/null | col -bx |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' >"$T/gc-synopsis"
+	for op in $ops; do
+		grep -qE "git-credential-ld-relay .*(^|[ |])$op([ |]|\$)" \
+		    "$T/gc-synopsis"
+		ok $? "git-credential-ld-relay(1) SYNOPSIS has operation $op"
+	done
+fi
+
 # --- 4. formats, exit codes, environment, configuration keys ------------
 
 sed -n '/emit_names\[\] = {/,/^};/p' "$top_srcdir/src/emit.c" |
     grep -oE '"[a-z0-9-]+"' | tr -d '"' >"$T/formats"
 [ "$(wc -l <"$T/formats")" -ge 8 ]
-ok $? "formats read from src/emit.c ($(echo $(cat "$T/formats")))"
+ok $? "formats read from src/emit.c ($(words "$T/formats"))"
 awk -F '\t' '$1 == "FORMATS" { print $3 }' "$T/tags" >"$T/man-formats"
 while read -r fmt; do
 	grep -qxF -- "$fmt" "$T/man-formats"
@@ -205,23 +228,25 @@ done <"$T/man-formats"
 
 # exit codes: every EX_* the sources use has a row in EXIT STATUS
 awk -F '\t' '$1 == "EXIT STATUS" { print $3 }' "$T/tags" >"$T/man-codes"
-for ex in $(cat "$top_srcdir"/src/*.c | grep -oE '\bEX_[A-Z]+\b' | sort -u); do
+cat "$top_srcdir"/src/*.c | grep -oE '\bEX_[A-Z]+\b' | sort -u >"$T/ex-used"
+while read -r ex; do
 	n=$(awk -v x="$ex" '$1 == "#define" && $2 == x { print $3 }' \
 	    /usr/include/sysexits.h)
 	[ -n "$n" ] && grep -qxF -- "$n" "$T/man-codes"
 	ok $? "exit code $ex ($n) used in src/ is in EXIT STATUS"
-done
+done <"$T/ex-used"
 grep -qxF 0 "$T/man-codes"
 ok $? "exit code 0 is in EXIT STATUS"
 
 # LDRT_* variables read by the sources (LDRT_TEST_* hooks excepted, they
 # exist only in test builds)
 awk -F '\t' '$1 == "ENVIRONMENT" { print $3 }' "$T/tags" >"$T/man-env"
-for v in $(cat "$top_srcdir"/src/*.c | grep -oE '"LDRT_[A-Z0-9_]+"' |
-    tr -d '"' | grep -v '^LDRT_TEST_' | sort -u); do
+cat "$top_srcdir"/src/*.c | grep -oE '"LDRT_[A-Z0-9_]+"' | tr -d '"' |
+    grep -v '^LDRT_TEST_' | sort -u >"$T/env-used"
+while read -r v; do
 	grep -qw -- "$v" "$T/man-env"
 	ok $? "variable $v read in src/ is in ENVIRONMENT of ld-relay-token(1)"
-done
+done <"$T/env-used"
 
 # configuration keys of src/config.c's tables in ld-relay-token.conf(5)
 conf5=$mandir/ld-relay-token.conf.5
@@ -238,7 +263,7 @@ for kind in profile relay; do
 	on && /^\t\{ "/ { split($0, a, "\""); print a[2] }
 	on && /^};/ { on = 0 }' "$top_srcdir/src/config.c" >"$T/keys-$kind"
 	[ -s "$T/keys-$kind" ]
-	ok $? "$kind keys read from src/config.c ($(echo $(cat "$T/keys-$kind")))"
+	ok $? "$kind keys read from src/config.c ($(words "$T/keys-$kind"))"
 	while read -r k; do
 		grep -qxF -- ".SH $up SECTIONS	$k" "$T/conf-tags"
 		ok $? "[$kind] key $k is documented in ld-relay-token.conf(5)"
@@ -288,6 +313,7 @@ expect_comp()
 	local got want
 	# shellcheck disable=SC2086
 	got=$(comp $1 | tr '\n' ' ')
+	# shellcheck disable=SC2086 # the words of $2, split on purpose
 	want=$(printf '%s\n' $2 | sort -u | tr '\n' ' ')
 	[ "$got" = "$want" ]
 	ok $? "$3" || t_diag "completing '$1': got '$got', want '$want'"
@@ -323,7 +349,7 @@ expect_comp "ld-relay-token --config = $T/comp-config2 rotate ''" "other" \
 comp ld-relay-token get --format '' >"$T/c-formats"
 cmp -s "$T/c-formats" <(sort -u "$T/formats")
 ok $? "bash: --format offers exactly the formats of src/emit.c" ||
-    t_diag "got: $(echo $(cat "$T/c-formats"))"
+    t_diag "got: $(words "$T/c-formats")"
 
 # every command of --help, every global option, every option of CMD --help
 comp ld-relay-token '' >"$T/c-cmds"

@@ -30,20 +30,24 @@ tmake()
 # mkvar NAME: a variable of the build tree's Makefile, fully expanded.
 mkvar()
 {
+	# shellcheck disable=SC2016 # $(...) is make syntax here
 	printf 'print-var:\n\t@printf "%%s\\n" "$(%s)"\n' "$1" |
 	    tmake -s -f Makefile -f - print-var 2>/dev/null
 }
 
 dest=$T/dest
-for v in bindir mandir docdir bashcompletiondir zshcompletiondir \
-    systemdsystemunitdir cronexampledir EXEEXT; do
-	val=$(mkvar "$v")
-	printf -v "d_$v" '%s' "$val"
-	t_diag "$v = $val"
-done
+d_bindir=$(mkvar bindir)
+d_mandir=$(mkvar mandir)
+d_bashcompletiondir=$(mkvar bashcompletiondir)
+d_zshcompletiondir=$(mkvar zshcompletiondir)
+d_systemdsystemunitdir=$(mkvar systemdsystemunitdir)
+d_cronexampledir=$(mkvar cronexampledir)
+d_EXEEXT=$(mkvar EXEEXT)
+val=
 for v in bindir mandir bashcompletiondir zshcompletiondir \
     systemdsystemunitdir cronexampledir; do
 	eval "val=\$d_$v"
+	t_diag "$v = $val"
 	case $val in
 	/*) st=0 ;;
 	*) st=1 ;;
