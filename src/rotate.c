@@ -39,6 +39,7 @@ struct rotate_run {
 	struct store			*s;
 	struct api			*a;
 	int64_t				 grace_s; /* resolved */
+	int				 grace_ok; /* rotate_grace() passed */
 };
 
 static void	rotate_crash(const char *);
@@ -144,6 +145,8 @@ rotate_grace(struct rotate_run *run, struct ldrt_err *e)
 	int64_t timeout, now = time_now_ms();
 	int ex = EX_USAGE;
 
+	if (run->grace_ok)
+		return 0;
 	if (o->expiry_ms > 0) {
 		if (o->expiry_ms <= now) {
 			rotate_fmt_time(o->expiry_ms, t, sizeof(t));
@@ -180,6 +183,7 @@ rotate_grace(struct rotate_run *run, struct ldrt_err *e)
 		    "exec timeout (%s): the old key could expire before the "
 		    "restart is done", from, g, run->res->name, t);
 	}
+	run->grace_ok = 1;
 	return 0;
 }
 
