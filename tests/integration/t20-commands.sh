@@ -142,6 +142,18 @@ expect_no_secret "$ADMIN_TOKEN" "the 400 error does not contain the token"
 [ "$(fake_name "$AID")" = delta ]
 ok $? "nothing renamed after 422/400"
 
+# A hostile server message: it quotes the token and has line breaks and
+# escape sequences.  The error stays one line without the token.
+FAKE__T=$ADMIN_TOKEN python3 -c 'import json,os; print(json.dumps({"method":"PATCH","action":"status","status":400,"body":{"code":"invalid_request","message":"token " + os.environ["FAKE__T"] + " line1\nline2\r\u001b[31mred"}}))' |
+    fake_ctl POST /_fake/faults - >/dev/null
+t_run update delta --rename zeta
+expect_rc 65 "400 with a hostile message: 65"
+one_line "the hostile message is shown on one line"
+expect_no_secret "$ADMIN_TOKEN" "the token quoted by the server is not shown"
+grep -q $'\e' "$T/err"
+[ $? = 1 ]
+ok $? "no escape character reaches the terminal"
+
 t_run update nosuch --rename x
 expect_rc 67 "update of an unknown relay: 67"
 one_line "the unknown-relay error is one line"
@@ -165,8 +177,16 @@ expect_out_eq "$DKEY" "the key is still stored after a refused delete"
 fake_key_valid "$DKEY"
 ok $? "the key still works on the fake after a refused delete"
 
+# Stdin not a terminal refuses even when a controlling terminal exists
+# (an answer typed there must not be read).
+t_cmd_in $'y\n' script -qec "$(printf %q "$LDRT") delete doomed </dev/null" /dev/null
+expect_rc 64 "delete with a terminal but stdin redirected: 64"
+n_after=$(fake_count DELETE '.')
+[ "$n_before" = "$n_after" ]
+ok $? "no DELETE reached the API with stdin redirected"
+
 # On a terminal it asks; script(1) provides one.
-t_cmd_in $'n\n' script -qec "$LDRT delete doomed" /dev/null
+t_cmd_in $'n\n' script -qec "$(printf %q "$LDRT") delete doomed" /dev/null
 [ "$RC" != 0 ]
 ok $? "delete on a terminal, answered 'n': fails (rc $RC)"
 grep -q 'Delete relay config .doomed.*\[y/N\]' "$T/out"
