@@ -188,6 +188,28 @@ expect_out_match "^password=$AUTO_KEY\$" "a second fill answers the same key"
 n2=$(fake_count POST '^/api/v2/account/relay-auto-configs$')
 [ "$n2" -eq "$n1" ]
 ok $? "and does not create another config"
+# two callers at once still create one config
+cat >>"$LDRT_CONFIG" <<EOF
+[relay auto2]
+create-missing = true
+policy = $T/policy.json
+EOF
+pids=()
+for i in 1 2 3; do
+	printf 'protocol=ldrelay\nhost=auto2\n' >"$T/par.in"
+	timeout 20 "$LDRT" credential get <"$T/par.in" >"$T/par$i.out" \
+	    2>"$T/par$i.err" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+n3=$(fake_count POST '^/api/v2/account/relay-auto-configs$')
+[ "$((n3 - n2))" -eq 1 ]
+ok $? "three concurrent fills for a missing relay create one config ($n2 -> $n3)"
+k1=$(sed -n 's/^password=//p' "$T/par1.out")
+[ -n "$k1" ] && cmp -s "$T/par1.out" "$T/par2.out" &&
+    cmp -s "$T/par1.out" "$T/par3.out" && ! [ -s "$T/par1.err" ] &&
+    ! [ -s "$T/par2.err" ] && ! [ -s "$T/par3.err" ]
+ok $? "and all three answer the same key, silently"
 : >"$LDRT_CONFIG"
 
 # ---- generic credentials ---------------------------------------------------
@@ -365,6 +387,16 @@ username=carol
 password=st-secret
 --
 EOF
+t_check_cmd 0 "approve over the secret-tool item" "$T/g" credential approve <<EOF
+url=https://carol:st-new@legacy.example
+
+--
+--
+EOF
+[ "$(nitems protocol https server legacy.example user carol)" = 1 ]
+ok $? "the schema-less item was updated in place, not duplicated"
+t_cmd secret-tool lookup protocol https server legacy.example user carol
+expect_out_eq st-new "secret-tool sees the new password"
 printf %s 'st-port' | secret-tool store --label=legacy2 protocol https \
     server legacy.example port 8080 user carol
 t_check_cmd 0 "and one with a port attribute" "$T/g" credential fill <<EOF
