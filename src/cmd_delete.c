@@ -115,6 +115,24 @@ cmd_delete_exec(struct ldrt_ctx *ctx, int argc, char **argv,
 		/* gone from the API: forget a key we may still hold */
 		if (ctx_local_relay(ctx, argv[optind], &id, &name, e) != 0)
 			goto out;
+		/*
+		 * A local name can outlive a rename: its id may still be in
+		 * the API under another name.  Its key is not forgotten then.
+		 */
+		if (strcmp(id, argv[optind]) != 0) {
+			if (ctx_api(ctx, &a, e) != 0)
+				goto out;
+			r = api_get(a, id, &rc, e);
+			if (r == 0) {
+				err_set(e, EX_NOUSER, "no relay config named "
+				    "'%s' in the API; its id %s is now named "
+				    "'%s' (use that name or the id)",
+				    argv[optind], id, rc.name);
+				goto out;
+			}
+			if (e->ex != EX_NOUSER)
+				goto out;
+		}
 		r = cmd_delete_forget(ctx, id, e);
 		if (r < 0)
 			goto out;

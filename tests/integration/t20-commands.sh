@@ -161,6 +161,20 @@ t_run update 0123456789abcdef01234567 --rename x
 expect_rc 67 "update of an unknown id: 67"
 
 # ---- delete ---------------------------------------------------------------
+# The config file still has [relay alpha] (id AID) from the create; the
+# config is now 'delta' in the API.  Deleting by the old local name must not
+# forget the key of a config that still exists.
+n_before=$(fake_count DELETE '.')
+t_run delete alpha --yes
+expect_rc 67 "delete by a name the API no longer knows, its id renamed: 67"
+expect_err_match "now named 'delta'" "the message names the config's current name"
+one_line "the renamed-config error is one line"
+n_after=$(fake_count DELETE '.')
+[ "$n_before" = "$n_after" ]
+ok $? "no DELETE reached the API"
+t_run get delta
+expect_out_eq "$AKEY" "the renamed config's key is still stored"
+
 ldrt_create doomed
 DID=$CREATED_ID
 DKEY=$(ldrt_fake_key "$DID")
