@@ -5,11 +5,15 @@
  * file store if the store file exists or a passphrase source is configured;
  * else EX_UNAVAILABLE naming both options.  store_reason() says which
  * backend was chosen and why (for status).
+ *
+ * Also the backend-independent half of the generic git credentials:
+ * argument checks, the secret blob (password plus expiry and refresh-token
+ * lines, as git-credential-libsecret writes it) and key comparison.
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

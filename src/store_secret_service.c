@@ -17,6 +17,15 @@
  * "keyring is locked", never "absent".  Interactive mode may let libsecret
  * prompt (unlock), still under the deadline.
  *
+ * Generic git credentials (store_cred_*) use git-credential-libsecret's
+ * schema "org.git.Password" with SECRET_SCHEMA_DONT_MATCH_NAME, so items
+ * of either program (and schema-less items from secret-tool) are shared.
+ * Searches use the attributes present in the request; the results are
+ * then filtered with git's rule (exact host:port, path only when given).
+ * store updates an item with the same key in place (whatever its schema)
+ * and removes duplicates; erase decides on every item (and, with a
+ * password, reads every secret) before it deletes anything.
+ *
  * Reads search all collections: with no default collection they report
  * absent correctly.  Writes go to the "default" alias; without one:
  * EX_UNAVAILABLE "keyring has no default collection".
