@@ -134,6 +134,7 @@ extern const struct cmd_entry cmd_update_entry;
 extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_token_entry;
+extern const struct cmd_entry cmd_rotate_entry;
 extern const struct cmd_entry cmd_store_entry;
 extern const struct cmd_entry cmd_credential_entry;
 

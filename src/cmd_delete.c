@@ -13,6 +13,7 @@
 #include "api.h"
 #include "cli.h"
 #include "log.h"
+#include "secret.h"
 #include "state.h"
 #include "store.h"
 
@@ -77,6 +78,29 @@ cmd_delete_forget(struct ldrt_ctx *ctx, const char *id, struct ldrt_err *e)
 	if (state_record_delete(id, &e2) != 0)
 		log_warn("%s", e2.msg);
 	return r;
+}
+
+/* Fails (locked keyring, unreachable store) unless the relay key can be
+ * read, so that forgetting it after the API delete will work. */
+static int
+cmd_delete_check_store(struct ldrt_ctx *ctx, const char *id,
+    struct ldrt_err *e)
+{
+	struct store_key k;
+	struct store *s;
+	char *key = NULL;
+	int r;
+
+	if (ctx_store(ctx, &s, e) != 0)
+		return -1;
+	memset(&k, 0, sizeof(k));
+	k.kind = STORE_RELAY_KEY;
+	k.profile = ctx->profile;
+	k.api_host = ctx->api_host;
+	k.relay_id = id;
+	r = store_get(s, &k, &key, e);
+	secret_free(key);
+	return r < 0 ? -1 : 0;
 }
 
 static int
@@ -146,6 +170,10 @@ cmd_delete_exec(struct ldrt_ctx *ctx, int argc, char **argv,
 		ret = 0;
 		goto out;
 	}
+	/* a store we cannot change now must stop us before the API delete,
+	 * or the config would be gone and its useless key left behind */
+	if (cmd_delete_check_store(ctx, rc.id, e) != 0)
+		goto out;
 	if (!yes) {
 		snprintf(q, sizeof(q), "Delete relay config '%s' (id %s)? Relay "
 		    "Proxies using its key stop working.", rc.name, rc.id);

@@ -24,6 +24,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_delete_entry,
 	&cmd_import_entry,
 	&cmd_get_entry,
+	&cmd_rotate_entry,
 	&cmd_token_entry,
 	&cmd_store_entry,
 	&cmd_credential_entry,
@@ -60,7 +61,7 @@ usage_print(FILE *f)
 	fputs(global_usage, f);
 	fputs("\nCommands:\n", f);
 	for (i = 0; i < LDRT_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i]->name,
+		fprintf(f, "  %-10s  %s\n", commands[i]->name,
 		    commands[i]->summary);
 	fputs(global_help, f);
 }

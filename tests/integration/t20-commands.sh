@@ -154,6 +154,13 @@ grep -q $'\e' "$T/err"
 [ $? = 1 ]
 ok $? "no escape character reaches the terminal"
 
+# a 200 whose body is cut: the change was applied, and the message says so
+fake_fault '{"method":"PATCH","action":"truncate","content_length":"cut"}' >/dev/null
+t_run update delta --comment cut --policy "$T/policy2.json"
+expect_rc 76 "update answered with broken JSON: 76"
+expect_err_match 'applied but its response is unusable' "the message says the update was applied"
+one_line "the unusable-response error is one line"
+
 t_run update nosuch --rename x
 expect_rc 67 "update of an unknown relay: 67"
 one_line "the unknown-relay error is one line"

@@ -215,6 +215,20 @@ expect_rc 76 "malformed JSON on list: 76"
 err_ok "malformed body"
 
 fresh
+fake_fault '{"method":"GET","path":"relay-auto-configs$","action":"status","status":200,"body":"<html>hi</html>","content_type":"text/html"}' >/dev/null
+t_run list
+expect_rc 76 "an HTML 200 on list: 76"
+err_ok "HTML 200"
+fake_fault '{"method":"GET","path":"relay-auto-configs$","action":"status","status":200,"body":""}' >/dev/null
+t_run list
+expect_rc 76 "an empty 200 on list: 76"
+err_ok "empty 200"
+fake_fault '{"method":"GET","path":"relay-auto-configs$","action":"status","status":200,"body":{"items":[{"_id":"x"}]}}' >/dev/null
+t_run list
+expect_rc 76 "a list item without its required fields: 76"
+err_ok "incomplete item"
+
+fresh
 fake_fault '{"method":"GET","path":"relay-auto-configs$","action":"truncate","content_length":"cut"}' >/dev/null
 t_run list
 expect_rc 76 "truncated JSON (complete message) on list: 76"
