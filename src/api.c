@@ -1189,6 +1189,9 @@ api_update(struct api *a, const char *id, const char *new_name,
 	}
 	b = api_body(&r, &n);
 	rc = api_parse_config(b, n, out, e);
+	if (rc != 0)
+		err_prefix(e, "update of relay config '%s' applied but its "
+		    "response is unusable", id);
 	if (rc == 0 && out->full_key != NULL) {
 		secret_free(out->full_key);
 		out->full_key = NULL;
