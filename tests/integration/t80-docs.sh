@@ -390,4 +390,56 @@ while read -r c; do
 	done <"$T/help-opts-$c"
 done <"$T/help-cmds"
 
+# Drive zsh's completion system through a pseudo-terminal (zsh/zpty):
+# type a line and TAB, wait (at most 5 s) for the completed word to appear.
+cat >"$T/zcomp.zsh" <<'EOF'
+zmodload zsh/zpty || { print "FAIL zsh/zpty"; exit 1; }
+compdir=$1 cfg=$2
+shift 2
+zpty z zsh -f -i || { print "FAIL zpty"; exit 1; }
+zpty -w z "PS1='%% '; unsetopt zle_bracketed_paste 2>/dev/null; fpath=($compdir \$fpath); autoload -Uz compinit; compinit -u -D; export LDRT_CONFIG=$cfg; bindkey '^I' complete-word; echo READY-\$((6*7))"
+buf=
+for i in {1..100}; do
+	zpty -r -t z chunk && buf+=$chunk
+	[[ $buf == *READY-42* ]] && break
+	sleep 0.1
+done
+[[ $buf == *READY-42* ]] || { print "FAIL setup"; exit 1; }
+while (( $# >= 2 )); do
+	input=$1 want=$2 buf=
+	shift 2
+	zpty -w -n z "$input"$'\t'
+	for i in {1..50}; do
+		zpty -r -t z chunk && buf+=$chunk
+		[[ $buf == *$want* ]] && break
+		sleep 0.1
+	done
+	if [[ $buf == *$want* ]]; then
+		print -r -- "PASS $input -> $want"
+	else
+		print -r -- "FAIL $input -> $want"
+	fi
+	zpty -w -n z $'\C-a\C-k'
+	sleep 0.2
+	while zpty -r -t z chunk; do :; done
+done
+zpty -d z
+EOF
+timeout 120 zsh -f "$T/zcomp.zsh" "$(dirname "$zshcomp")" "$T/comp-config" \
+    'ld-relay-token ro' rotate \
+    'ld-relay-token get --format=k' k8s-secret \
+    'ld-relay-token get prep' preprod \
+    'ld-relay-token --profile st' staging \
+    'ld-relay-token store migrate --to=s' secret-service \
+    'ld-relay-token rotate --dry' dry-run \
+    'git-credential-ld-relay er' erase >"$T/zcomp.out" 2>&1
+n=0
+while read -r verdict rest; do
+	[ "$verdict" = PASS ]
+	ok $? "zsh: $rest"
+	n=$((n + 1))
+done <"$T/zcomp.out"
+[ "$n" -eq 7 ]
+ok $? "zsh: all 7 completions were tried" || t_diag_file "$T/zcomp.out" zsh
+
 t_done
