@@ -1083,6 +1083,11 @@ api_create(struct api *a, const char *name, const char *policy_json,
 		goto out;
 	if (!api_ok(r.status)) {
 		api_status_error(a, &r, API_OP_CREATE, NULL, e);
+		/* a gateway may have passed the request on before failing */
+		if (r.status == 502 || r.status == 504)
+			err_set(e, EX_UNAVAILABLE, "API unavailable: HTTP %ld "
+			    "from a gateway; a relay config may have been "
+			    "created (see 'list')", r.status);
 		goto out;
 	}
 	b = api_body(&r, &n);

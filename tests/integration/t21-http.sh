@@ -362,6 +362,65 @@ ok $? "no request reached the fake directly (got $n)"
 https_proxy=http://127.0.0.1:$DEAD no_proxy=127.0.0.1 t_run list
 expect_rc 0 "no_proxy exempts the API host"
 
+# A working CONNECT proxy: the request goes through it, TLS is still
+# verified end to end, and the proxy sees only the CONNECT line.
+cat >"$T/proxy.py" <<'PY'
+import select, socket, socketserver, sys
+log = open(sys.argv[1], "a", buffering=1)
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        line = self.rfile.readline().decode("latin-1").strip()
+        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+            pass
+        log.write(line + "\n")
+        parts = line.split()
+        if len(parts) != 3 or parts[0] != "CONNECT":
+            self.wfile.write(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+            return
+        host, port = parts[1].rsplit(":", 1)
+        up = socket.create_connection((host, int(port)))
+        self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        self.wfile.flush()
+        a, b = self.connection, up
+        while True:
+            r, _, _ = select.select([a, b], [], [], 30)
+            if not r:
+                break
+            for s in r:
+                d = s.recv(65536)
+                if not d:
+                    up.close()
+                    return
+                (b if s is a else a).sendall(d)
+class S(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+srv = S(("127.0.0.1", 0), H)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+PY
+coproc PROXY { exec python3 "$T/proxy.py" "$T/proxy.log"; }
+PROXY_PID=$PROXY_PID
+t_cleanup_push kill "$PROXY_PID"
+PPORT=
+read -r -t 20 PPORT <&"${PROXY[0]}"
+[ -n "$PPORT" ] || t_bail "the test proxy did not start"
+fresh
+t_run --proxy "http://127.0.0.1:$PPORT" list
+expect_rc 0 "list through a working --proxy: 0"
+grep -q "^CONNECT 127\.0\.0\.1:$FAKE_PORT HTTP/1\.[01]\$" "$T/proxy.log"
+ok $? "the request went through the proxy (CONNECT logged)"
+grep -q -i -e authorization -e "$ADMIN_TOKEN" "$T/proxy.log"
+[ $? = 1 ]
+ok $? "the proxy saw neither the token nor an Authorization header"
+: >"$T/proxy.log"
+https_proxy=http://127.0.0.1:$PPORT t_run list
+expect_rc 0 "list through https_proxy: 0"
+grep -q '^CONNECT ' "$T/proxy.log"
+ok $? "https_proxy is used (CONNECT logged)"
+https_proxy=http://127.0.0.1:$PPORT t_run --ca-bundle "$FAKE_DIR/other-ca.pem" list
+expect_rc 69 "through the proxy, the server certificate is still verified: 69"
+
 # ---- configuration --------------------------------------------------------
 t_run --api-url http://example.com list
 expect_rc 78 "plain http:// to a non-loopback host: 78"
