@@ -73,7 +73,7 @@
 #define SF_MAGIC_LEN	9
 #define SF_VERSION	1		/* relay keys and API tokens only */
 #define SF_VERSION_GIT	2		/* also git credentials */
-#define SF_KIND_GIT	2		/* item kind byte of a git credential */
+#define SF_KIND_GIT	2		/* kind byte of a git credential */
 #define SF_GIT_PROTOCOL	0x1
 #define SF_GIT_HOST	0x2
 #define SF_GIT_PATH	0x4
@@ -108,12 +108,12 @@ struct fhdr {
 
 struct fitem {
 	enum store_kind	 kind;
-	int		 git;		/* a git credential (kind byte 2) */
+	int		 git;		/* a git credential (kind 2) */
 	char		*profile;
 	char		*api_host;
 	char		*relay_id;
 	char		*relay_name;
-	char		*secret;	/* git: store_cred_secret_encode() */
+	char		*secret;	/* git: the credential blob */
 	struct credential cred;		/* git: the key fields only */
 };
 

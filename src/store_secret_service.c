@@ -808,7 +808,7 @@ ss_git_have(SecretItem *it, struct credential *have)
 			errno = 0;
 			p = strtol(port, &end, 10);
 			if (errno != 0 || *end != '\0' || p < 0 || p > 65535)
-				p = -1;		/* never equal to a request */
+				p = -1;	/* never equals a request */
 		}
 		if (p < 0)
 			have->host = xasprintf("%s:%s", v, port);

@@ -45,7 +45,8 @@ static const struct {
 	{ "p w=x", 0, NULL, "p w=x" },
 	{ "p", 1700000000, NULL, "p\npassword_expiry_utc=1700000000" },
 	{ "p", 0, "r", "p\noauth_refresh_token=r" },
-	{ "p", 42, "r=t", "p\npassword_expiry_utc=42\noauth_refresh_token=r=t" },
+	{ "p", 42, "r=t",
+	    "p\npassword_expiry_utc=42\noauth_refresh_token=r=t" },
 	{ "a\nb", 0, NULL, NULL },
 	{ "p", 0, "r\nx", NULL },
 	{ NULL, 0, NULL, NULL },
@@ -395,7 +396,7 @@ START_TEST(test_file_refused)
 	c = cr("https", "h", NULL, "u", NULL);		/* no password */
 	ck_assert_int_eq(store_cred_put(s, &c, &e), -1);
 	err_clear(&e);
-	c = cr("https", NULL, NULL, "u", "p");		/* no host or path */
+	c = cr("https", NULL, NULL, "u", "p");	/* no host, no path */
 	ck_assert_int_eq(store_cred_put(s, &c, &e), -1);
 	/* nothing was written */
 	ck_assert_int_ne(access(storepath, F_OK), 0);
