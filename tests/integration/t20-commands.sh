@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ldrt.sh"
 ldrt_setup unlocked
-ldrt_login
+ldrt_login "$ADMIN_TOKEN"
 
 # json_check FILE PYTHON-EXPR: exit 0 if the expression (d = the JSON in
 # FILE) is true.

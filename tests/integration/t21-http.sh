@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ldrt.sh"
 ldrt_setup unlocked
-ldrt_login
+ldrt_login "$ADMIN_TOKEN"
 
 LIST='^/api/v2/account/relay-auto-configs$'
 
@@ -307,7 +307,7 @@ expect_rc 69 "LDRT_CA_BUNDLE with the wrong CA: 69"
 t_run --ca-bundle "$T/no-such-ca.pem" list
 expect_rc 66 "a CA bundle that does not exist: 66"
 err_ok "missing CA bundle"
-LDRT_CA_BUNDLE= t_run list
+LDRT_CA_BUNDLE='' t_run list
 expect_rc 69 "the system CAs do not trust the fake's CA: 69"
 
 # ---- connection problems --------------------------------------------------
@@ -400,7 +400,6 @@ print(srv.server_address[1], flush=True)
 srv.serve_forever()
 PY
 coproc PROXY { exec python3 "$T/proxy.py" "$T/proxy.log"; }
-PROXY_PID=$PROXY_PID
 t_cleanup_push kill "$PROXY_PID"
 PPORT=
 read -r -t 20 PPORT <&"${PROXY[0]}"
