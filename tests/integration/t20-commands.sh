@@ -349,4 +349,35 @@ ok $? "the fake saw the admin token from curl"
 json_check "$T/curl.body" '"items" in d'
 ok $? "curl got the list"
 
+# ---- the same with the file store ------------------------------------------
+printf 'correct horse battery staple' >"$T/pass"
+export LDRT_STORE=file LDRT_PASSPHRASE_FILE=$T/pass
+ldrt_login "$ADMIN_TOKEN"
+ldrt_create filed
+FID=$CREATED_ID
+FKEY=$(ldrt_fake_key "$FID")
+t_run update filed --rename filed2
+expect_rc 0 "file store: update --rename exits 0"
+t_run get filed2
+expect_out_eq "$FKEY" "file store: the key follows the rename"
+t_run get "$FID"
+expect_out_eq "$FKEY" "file store: the key is retrievable by id"
+t_run delete filed2 --yes
+expect_rc 0 "file store: delete --yes exits 0"
+t_run get "$FID"
+expect_rc 67 "file store: the key is gone after delete"
+fake_seed fimp >"$T/seed3.json"
+F3KEY=$(fake_json_get "$T/seed3.json" 'd["fullKey"]')
+t_run_in "${F3KEY%????}abcd" import fimp --key-stdin
+expect_rc 65 "file store: import of a wrong key: 65"
+t_run get fimp
+expect_rc 67 "file store: nothing stored after the refusal"
+t_run_in "$F3KEY" import fimp --key-stdin
+expect_rc 0 "file store: import of the right key: 0"
+t_run get fimp
+expect_out_eq "$F3KEY" "file store: get returns the imported key"
+! grep -rqF -- "$F3KEY" "$T/home" "$T/config" 2>/dev/null
+ok $? "file store: the key is not stored in clear text anywhere under HOME"
+unset LDRT_STORE LDRT_PASSPHRASE_FILE
+
 t_done
