@@ -6,6 +6,8 @@
  * Three kinds of request:
  *
  *   protocol=ldrelay, host=<relay name or id> (username=<profile>)
+ *	The profile: the username, else -p/LDRT_PROFILE, else the profile of
+ *	the [relay NAME] section, else "default".
  *	get: the stored relay key; with none stored and a [relay NAME]
  *	section saying create-missing = true (with a policy), the config is
  *	created through the API, its key stored, then answered.  store: a
@@ -130,20 +132,29 @@ cred_str_eq_ct(const char *a, const char *b)
 	return d == 0;
 }
 
-/* Re-resolves the context for another profile (borrowed string). */
+/*
+ * Re-resolves the context for another profile.  profile is copied (it may
+ * point into the configuration that ctx_release() frees); the copy stays
+ * until the next call, as long as the context may use it.
+ */
 static int
 cred_use_profile(struct ldrt_ctx *ctx, const char *profile,
     struct ldrt_err *e)
 {
+	static char *held;
 	struct ldrt_globals g;
+	char *copy;
 
 	if (ctx->cfg != NULL && ctx->profile != NULL &&
 	    strcmp(ctx->profile, profile) == 0)
 		return 0;
+	copy = xstrdup(profile);
 	g = ctx->g;
-	g.profile = profile;
+	g.profile = copy;
 	ctx_release(ctx);
 	ctx->g = g;
+	free(held);
+	held = copy;
 	return ctx_init(ctx, e);
 }
 
@@ -260,6 +271,7 @@ cred_ldrelay(struct ldrt_ctx *ctx, enum cred_op op, const struct credential *c,
     const char *target, int is_id, struct ldrt_err *e)
 {
 	const struct config_relay *sec;
+	const char *prof = NULL;
 	char *id = NULL, *name = NULL, *key = NULL;
 	int r, ret = -1;
 
@@ -267,8 +279,13 @@ cred_ldrelay(struct ldrt_ctx *ctx, enum cred_op op, const struct credential *c,
 		return 0;		/* keys come from the API */
 	if (ctx_init(ctx, e) != 0)
 		return -1;
-	if (c->username != NULL && c->username[0] != '\0' &&
-	    cred_use_profile(ctx, c->username, e) != 0)
+	if (c->username != NULL && c->username[0] != '\0')
+		prof = c->username;
+	else if (ctx->g.profile == NULL && cred_env("LDRT_PROFILE") == NULL &&
+	    (sec = ctx_relay_section(ctx, is_id ? NULL : target,
+	    is_id ? target : NULL)) != NULL)
+		prof = sec->profile;	/* none asked for: the section's */
+	if (prof != NULL && cred_use_profile(ctx, prof, e) != 0)
 		return -1;
 	r = cred_relay_key(ctx, target, &id, &name, &key, e);
 	if (r < 0)

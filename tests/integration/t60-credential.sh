@@ -210,6 +210,23 @@ k1=$(sed -n 's/^password=//p' "$T/par1.out")
     cmp -s "$T/par1.out" "$T/par3.out" && ! [ -s "$T/par1.err" ] &&
     ! [ -s "$T/par2.err" ] && ! [ -s "$T/par3.err" ]
 ok $? "and all three answer the same key, silently"
+
+# a relay section of another profile: created and answered in that profile
+LDRT_PROFILE=staging ldrt_login
+cat >>"$LDRT_CONFIG" <<EOF
+[relay stg]
+profile = staging
+create-missing = true
+policy = $T/policy.json
+EOF
+t_cmd_in $'url=ldrelay://stg\n\n' "$T/g" credential fill
+expect_rc 0 "create-missing in the section's profile"
+expect_out_match '^username=staging$' "the answer names the section's profile"
+STG_KEY=$(sed -n 's/^password=//p' "$T/out")
+LDRT_PROFILE=staging t_run get stg
+expect_out_eq "$STG_KEY" "the key is stored under that profile"
+t_run get stg
+expect_rc 67 "and not under the default profile"
 : >"$LDRT_CONFIG"
 
 # ---- generic credentials ---------------------------------------------------
