@@ -4,6 +4,7 @@
 # (ldrelay://NAME, create-missing), the API token (https://API-HOST),
 # generic credentials compatible with git-credential-libsecret, hostile
 # input through the binary, and a locked keyring (last).
+# shellcheck source-path=SCRIPTDIR disable=SC2119
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ldrt.sh"
 ldrt_setup unlocked
@@ -27,6 +28,7 @@ API_HOST=${API_HOST%%/*}
 # PATH (credential.helper=ld-relay finds git-credential-ld-relay)
 printf '#!/bin/bash\nexec git -c credential.helper= -c %q "$@"\n' \
     "credential.helper=$HELPER" >"$T/g"
+# shellcheck disable=SC2016 # $PATH and "$@" are for the script
 printf '#!/bin/bash\nPATH=%q:$PATH exec git -c credential.helper= -c credential.helper=ld-relay "$@"\n' \
     "$T/bin" >"$T/gp"
 chmod +x "$T/g" "$T/gp"

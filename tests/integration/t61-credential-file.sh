@@ -3,7 +3,7 @@
 # file store (no Secret Service at all): relay keys, generic credentials
 # kept in the same file (format version 2 only while it holds one), a wrong
 # or missing passphrase (one line, nothing erased, never a prompt).
-# shellcheck source-path=SCRIPTDIR
+# shellcheck source-path=SCRIPTDIR disable=SC2119
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ldrt.sh"
 ldrt_setup none
