@@ -429,6 +429,47 @@ password=st-port
 --
 EOF
 
+# items of git 2.39's git-credential-libsecret (NetworkPassword schema)
+GCL_SRC=/usr/share/doc/git/contrib/credential/libsecret/git-credential-libsecret.c
+# shellcheck disable=SC2046 # pkg-config output is word lists
+gcc -O1 -o "$T/gcl" "$GCL_SRC" $(pkg-config --cflags --libs libsecret-1) \
+    >"$T/gcl.log" 2>&1
+ok $? "git's own libsecret helper (2.39) builds from $GCL_SRC" ||
+    t_diag_file "$T/gcl.log"
+t_check_cmd 0 "it stores a credential" "$T/gcl" store <<EOF
+protocol=https
+host=old.example:8443
+username=gina
+password=old-pw
+--
+username=gina
+password=old-pw
+--
+EOF
+t_check_cmd 0 "fill finds the item git's helper wrote" \
+    "$T/g" credential fill <<EOF
+url=https://old.example:8443
+
+--
+protocol=https
+host=old.example:8443
+username=gina
+password=old-pw
+--
+EOF
+t_cmd_in $'url=https://gina:new-pw@old.example:8443\n\n' "$T/g" \
+    credential approve
+[ "$(nitems protocol https server old.example port 8443 user gina)" = 1 ]
+ok $? "approve updated git's item in place"
+t_check_cmd 0 "and git's helper reads the new password" "$T/gcl" get <<EOF
+protocol=https
+host=old.example:8443
+--
+username=gina
+password=new-pw
+--
+EOF
+
 # expiry and refresh token round trip (git 2.39 drops them: direct calls)
 t_check 0 "store with password_expiry_utc and oauth_refresh_token" \
     credential store <<EOF
