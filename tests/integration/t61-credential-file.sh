@@ -137,6 +137,27 @@ expect_rc 77 "no passphrase source: exit 77, never a prompt"
 cmp -s "$STORE" "$T/store.before"
 ok $? "the store file is unchanged"
 
+# no Secret Service at all (no session bus): one line, exit 69
+LDRT_STORE=secret-service t_run_in $'protocol=https\nhost=example.com\n' \
+    credential get
+expect_rc 69 "without a Secret Service: exit 69 (EX_UNAVAILABLE)"
+expect_out_empty "nothing on stdout"
+[ "$(wc -l <"$T/err")" -eq 1 ]
+ok $? "one line on stderr"
+printf '#!/bin/bash\nexec git -c credential.helper= -c %q "$@"\n' \
+    "credential.helper=!\"$LDRT\" --store secret-service credential" \
+    >"$T/gss"
+chmod +x "$T/gss"
+t_cmd_in $'url=https://example.com\n\n' "$T/gss" credential fill
+[ "$RC" -ne 0 ]
+ok $? "git credential fill fails cleanly"
+expect_out_empty "and prints nothing"
+[ "$(grep -c '^ld-relay-token: ' "$T/err")" -eq 1 ]
+ok $? "with our one-line error"
+t_cmd_in $'url=https://alice@example.com\n\n' "$T/gss" credential reject
+cmp -s "$STORE" "$T/store.before"
+ok $? "the file store was not touched"
+
 # reject
 t_cmd_in $'url=https://alice:stale@example.com\n\n' "$T/g" credential reject
 t_check 0 "a stale password erased nothing" credential get <<EOF
