@@ -3,7 +3,7 @@
  * commands use to reach the configuration, the store and the API.
  *
  * Each command lives in src/cmd_<name>.c and exports one struct cmd_entry;
- * main.c holds the table.  exec() returns an exit code (0 or EX_*) and, on
+ * main.c holds the table, src/help.c its usage line and summary.  exec() returns an exit code (0 or EX_*) and, on
  * failure, fills e with the one-line message main() prints.
  */
 #ifndef LDRT_CLI_H
@@ -57,8 +57,6 @@ struct ldrt_ctx {
 
 struct cmd_entry {
 	const char	*name;
-	const char	*usage;		/* arguments, man page shape */
-	const char	*summary;	/* one line for --help */
 	int		 flags;
 	int		(*exec)(struct ldrt_ctx *, int, char **, struct ldrt_err *);
 };

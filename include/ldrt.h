@@ -41,6 +41,15 @@ char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	 ldrt_fatal(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
+/*
+ * Internal, never an exit status: the keyring-only binary (ldrt-keyring,
+ * built with LDRT_CORE) met something only the full binary can do (an API
+ * request, the file store, JSON state) and hands the run over to it.
+ */
+#define LDRT_EX_FULL 1000
+#define LDRT_NEED_FULL(e, what) \
+	err_set((e), LDRT_EX_FULL, "%s needs the full binary", (what))
+
 #define LDRT_UNUSED(x) ((void)(x))
 #define LDRT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

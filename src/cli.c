@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "help.h"
 
 enum {
 	OPT_CONFIG = 256,
@@ -129,8 +130,10 @@ cli_longopts(const struct option *a, const struct option *b)
 int
 cli_usage(const struct cmd_entry *c, struct ldrt_err *e)
 {
+	const struct help_entry *h = help_find(c->name);
+
 	return err_set(e, EX_USAGE, "usage: ld-relay-token %s %s", c->name,
-	    c->usage);
+	    h != NULL ? h->usage : "...");
 }
 
 static int

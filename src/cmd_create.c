@@ -40,9 +40,6 @@ static int cmd_create_exec(struct ldrt_ctx *, int, char **,
 
 const struct cmd_entry cmd_create_entry = {
 	.name = "create",
-	.usage = "NAME --policy FILE|- [--format FMT] [--var NAME] "
-	    "[--env-file FILE]... [-o FILE] [--exec CMD]",
-	.summary = "create a relay config and store its key",
 	.exec = cmd_create_exec,
 };
 

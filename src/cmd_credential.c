@@ -61,8 +61,6 @@ static int cmd_credential_exec(struct ldrt_ctx *, int, char **,
 
 const struct cmd_entry cmd_credential_entry = {
 	.name = "credential",
-	.usage = "get|store|erase",
-	.summary = "git credential-helper protocol on stdin/stdout",
 	.exec = cmd_credential_exec,
 };
 

@@ -29,8 +29,6 @@ static int cmd_delete_exec(struct ldrt_ctx *, int, char **,
 
 const struct cmd_entry cmd_delete_entry = {
 	.name = "delete",
-	.usage = "NAME|ID [--yes]",
-	.summary = "delete a relay config and forget its stored key",
 	.exec = cmd_delete_exec,
 };
 

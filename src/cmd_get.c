@@ -19,12 +19,10 @@ static int cmd_get_exec(struct ldrt_ctx *, int, char **, struct ldrt_err *);
 
 const struct cmd_entry cmd_get_entry = {
 	.name = "get",
-	.usage = "NAME|ID [--format FMT] [--var NAME] [--env-file FILE]... "
-	    "[-o FILE] [--exec CMD]",
-	.summary = "print or write the stored key (no API request)",
 	.exec = cmd_get_exec,
 };
 
+#ifndef LDRT_CORE
 /* The recorded expiry of the key the last rotation replaced, if any. */
 static void
 cmd_get_old_expiry(const char *id, int64_t *ms)
@@ -37,6 +35,7 @@ cmd_get_old_expiry(const char *id, int64_t *ms)
 		*ms = rec.old_key_expires_at_ms;
 	state_record_release(&rec);
 }
+#endif
 
 static int
 cmd_get_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
@@ -92,8 +91,15 @@ cmd_get_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 	len = strlen(key);
 	in.display_key = len >= 4 ? key + len - 4 : NULL;
 	in.old_key_expires_ms = -1;
-	if (oo.format_set && oo.format == EMIT_JSON)
+	if (oo.format_set && oo.format == EMIT_JSON) {
+#ifdef LDRT_CORE
+		/* the state records are JSON: the full binary reads them */
+		LDRT_NEED_FULL(e, "the json format");
+		goto out;
+#else
 		cmd_get_old_expiry(id, &in.old_key_expires_ms);
+#endif
+	}
 	if (output_deliver(&oo, NULL, &in, 1, &res, e) != 0)
 		goto out;
 	ret = 0;

@@ -28,8 +28,6 @@ static int cmd_import_exec(struct ldrt_ctx *, int, char **,
 
 const struct cmd_entry cmd_import_entry = {
 	.name = "import",
-	.usage = "NAME|ID --key-stdin",
-	.summary = "adopt a relay key created elsewhere (read from stdin)",
 	.exec = cmd_import_exec,
 };
 

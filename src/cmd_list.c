@@ -28,8 +28,6 @@ static int cmd_list_exec(struct ldrt_ctx *, int, char **, struct ldrt_err *);
 
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
-	.usage = "[--json]",
-	.summary = "list relay configs with their local state",
 	.exec = cmd_list_exec,
 };
 

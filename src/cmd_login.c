@@ -27,8 +27,6 @@ static int cmd_login_exec(struct ldrt_ctx *, int, char **, struct ldrt_err *);
 
 const struct cmd_entry cmd_login_entry = {
 	.name = "login",
-	.usage = "[--token-stdin | --token-file FILE]",
-	.summary = "check the API access token and store it",
 	.exec = cmd_login_exec,
 };
 

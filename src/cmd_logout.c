@@ -15,8 +15,6 @@ static int cmd_logout_exec(struct ldrt_ctx *, int, char **,
 
 const struct cmd_entry cmd_logout_entry = {
 	.name = "logout",
-	.usage = "",
-	.summary = "forget the stored API access token",
 	.exec = cmd_logout_exec,
 };
 

@@ -61,12 +61,6 @@ static int	cmd_rotate_exec(struct ldrt_ctx *, int, char **,
 
 const struct cmd_entry cmd_rotate_entry = {
 	.name = "rotate",
-	.usage = "NAME|ID... | --all [--all-stored] [--grace DUR | --expiry "
-	    "TIME] [--if-older-than DUR] [--dry-run] [--repair [--force]] "
-	    "[--yes] [--lock-wait SEC] [--format FMT] [--var NAME] "
-	    "[--env-file FILE]... [-o FILE] [--exec CMD] [--exec-timeout DUR]",
-	.summary = "reset relay keys with a grace period and deliver the new "
-	    "keys",
 	.exec = cmd_rotate_exec,
 };
 

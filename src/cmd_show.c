@@ -27,8 +27,6 @@ static int cmd_show_exec(struct ldrt_ctx *, int, char **, struct ldrt_err *);
 
 const struct cmd_entry cmd_show_entry = {
 	.name = "show",
-	.usage = "NAME|ID [--json]",
-	.summary = "show one relay config and the state of its stored key",
 	.exec = cmd_show_exec,
 };
 

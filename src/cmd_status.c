@@ -34,8 +34,6 @@ static int cmd_status_exec(struct ldrt_ctx *, int, char **,
 
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
-	.usage = "[--json]",
-	.summary = "show profile, store, token fingerprint and API access",
 	.exec = cmd_status_exec,
 };
 

@@ -60,9 +60,6 @@ static int cmd_store_exec(struct ldrt_ctx *, int, char **,
 
 const struct cmd_entry cmd_store_entry = {
 	.name = "store",
-	.usage = "migrate --to file|secret-service [--delete-source] "
-	    "[--overwrite]",
-	.summary = "copy every stored secret to the other store backend",
 	.exec = cmd_store_exec,
 };
 

@@ -16,8 +16,6 @@ static int cmd_token_exec(struct ldrt_ctx *, int, char **, struct ldrt_err *);
 
 const struct cmd_entry cmd_token_entry = {
 	.name = "token",
-	.usage = "[--format raw|curl-config|json] [-o FILE]",
-	.summary = "print the API access token for scripts",
 	.exec = cmd_token_exec,
 };
 

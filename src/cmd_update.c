@@ -30,8 +30,6 @@ static int cmd_update_exec(struct ldrt_ctx *, int, char **,
 
 const struct cmd_entry cmd_update_entry = {
 	.name = "update",
-	.usage = "NAME|ID [--rename NEW] [--policy FILE|-] [--comment TEXT]",
-	.summary = "rename a relay config or change its policy",
 	.exec = cmd_update_exec,
 };
 

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "secret.h"
 #include "store.h"
+#include "url.h"
 
 #define DEFAULT_API_URL		"https://app.launchdarkly.com"
 #define DEFAULT_HTTP_TIMEOUT	30
@@ -30,27 +31,11 @@ ctx_env(const char *name)
 	return (v != NULL && *v != '\0') ? v : NULL;
 }
 
-/* "https://host:port/x" -> "host:port" (lower case). */
-static char *
-ctx_url_host(const char *url)
-{
-	const char *p, *end;
-	char *host;
-	size_t i;
-
-	p = strstr(url, "://");
-	p = (p != NULL) ? p + 3 : url;
-	end = p + strcspn(p, "/?#");
-	host = xstrndup(p, (size_t)(end - p));
-	for (i = 0; host[i] != '\0'; i++)
-		host[i] = (char)tolower((unsigned char)host[i]);
-	return host;
-}
-
 int
 ctx_init(struct ldrt_ctx *ctx, struct ldrt_err *e)
 {
 	const struct config_profile *prof;
+	struct url_info u;
 	const char *v;
 	int t;
 
@@ -76,9 +61,9 @@ ctx_init(struct ldrt_ctx *ctx, struct ldrt_err *e)
 		ctx->api_url = prof->api_url;
 	if (ctx->api_url == NULL)
 		ctx->api_url = DEFAULT_API_URL;
-	if (api_check_url(ctx->api_url, e) != 0)
+	if (url_check_api(ctx->api_url, &u, e) != 0)
 		return -1;
-	ctx->api_host = ctx_url_host(ctx->api_url);
+	ctx->api_host = xstrdup(u.host);
 
 	ctx->ca_bundle = ctx->g.ca_bundle;
 	if (ctx->ca_bundle == NULL)
@@ -121,7 +106,9 @@ ctx_init(struct ldrt_ctx *ctx, struct ldrt_err *e)
 void
 ctx_release(struct ldrt_ctx *ctx)
 {
+#ifndef LDRT_CORE
 	api_free(ctx->api);
+#endif
 	store_close(ctx->store);
 	secret_free(ctx->token);
 	config_free(ctx->cfg);
@@ -210,6 +197,33 @@ ctx_token(struct ldrt_ctx *ctx, const char **out, struct ldrt_err *e)
 	return 0;
 }
 
+/* 24 hex characters, the shape of a config _id. */
+static int
+ctx_looks_like_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return i == 24;
+}
+
+#ifdef LDRT_CORE
+int
+ctx_api(struct ldrt_ctx *ctx, struct api **out, struct ldrt_err *e)
+{
+	*out = NULL;
+	return LDRT_NEED_FULL(e, "an API request");
+}
+
+int
+ctx_find_relay(struct ldrt_ctx *ctx, const char *name_or_id,
+    struct relay_config *out, struct ldrt_err *e)
+{
+	return LDRT_NEED_FULL(e, "an API request");
+}
+#else
 int
 ctx_api(struct ldrt_ctx *ctx, struct api **out, struct ldrt_err *e)
 {
@@ -232,18 +246,6 @@ ctx_api(struct ldrt_ctx *ctx, struct api **out, struct ldrt_err *e)
 	}
 	*out = ctx->api;
 	return 0;
-}
-
-/* 24 hex characters, the shape of a config _id. */
-static int
-ctx_looks_like_id(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	return i == 24;
 }
 
 int
@@ -288,6 +290,7 @@ ctx_find_relay(struct ldrt_ctx *ctx, const char *name_or_id,
 	relay_config_list_release(&l);
 	return r;
 }
+#endif /* LDRT_CORE */
 
 const struct config_relay *
 ctx_relay_section(struct ldrt_ctx *ctx, const char *name, const char *id)

@@ -1,6 +1,13 @@
 /*
  * main.c: argv[0], global options, the command table, dispatch, and the
  * one place that prints an error and turns it into the exit code.
+ *
+ * Built twice.  ldrt-full has every command.  ldrt-keyring (LDRT_CORE) has
+ * only get and credential and links neither libcurl, json-c nor OpenSSL,
+ * because those paths run on other programs' hot paths; whatever it cannot
+ * do itself (an API request, the file store, JSON state) it hands to
+ * ldrt-full by exec with the same arguments and the same standard input.
+ * The ld-relay-token command itself is src/launcher.c.
  */
 #include "config.h"
 
@@ -10,9 +17,23 @@
 #include <string.h>
 
 #include "cli.h"
+#include "help.h"
 #include "log.h"
 #include "secret.h"
+#include "sibling.h"
+#ifdef LDRT_CORE
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "credential.h"
+#endif
 
+#ifdef LDRT_CORE
+static const struct cmd_entry *const commands[] = {
+	&cmd_get_entry,
+	&cmd_credential_entry,
+};
+#else
 static const struct cmd_entry *const commands[] = {
 	&cmd_login_entry,
 	&cmd_logout_entry,
@@ -29,42 +50,73 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_store_entry,
 	&cmd_credential_entry,
 };
+#endif
 
-static const char global_usage[] =
-    "usage: ld-relay-token [GLOBAL OPTIONS] COMMAND [ARGS]\n";
+#ifdef LDRT_CORE
+static char **core_argv;
 
-static const char global_help[] =
-    "\n"
-    "Global options:\n"
-    "  -p, --profile NAME     profile to use (LDRT_PROFILE; default \"default\")\n"
-    "      --config FILE      configuration file (LDRT_CONFIG)\n"
-    "      --api-url URL      LaunchDarkly API base URL (LDRT_API_URL)\n"
-    "      --ca-bundle FILE   CA certificates for the API (LDRT_CA_BUNDLE)\n"
-    "      --store BACKEND    auto, secret-service or file (LDRT_STORE)\n"
-    "      --proxy URL        HTTPS proxy (default: https_proxy, no_proxy)\n"
-    "      --timeout SEC      per-request and keyring deadline (LDRT_TIMEOUT)\n"
-    "      --no-prompt        never prompt (also when stdin is not a terminal)\n"
-    "  -q, --quiet            print errors only\n"
-    "  -v, --verbose          print what is being done\n"
-    "      --version          print the version and exit\n"
-    "  -h, --help             print this help, or a command's with COMMAND --help\n"
-    "\n"
-    "Secrets are never taken from the command line: tokens come from standard\n"
-    "input, a no-echo prompt, a file, $CREDENTIALS_DIRECTORY or the store.\n"
-    "See ld-relay-token(1).\n";
-
+/* Hands the whole run to ldrt-full (same argv, same stdin); never
+ * returns. */
 static void
-usage_print(FILE *f)
+core_exec_full(void)
 {
-	size_t i;
-
-	fputs(global_usage, f);
-	fputs("\nCommands:\n", f);
-	for (i = 0; i < LDRT_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s  %s\n", commands[i]->name,
-		    commands[i]->summary);
-	fputs(global_help, f);
+	sibling_exec("ldrt-full", core_argv);
 }
+
+/*
+ * Makes fd 0 a memfd holding the credential request (up to the blank line
+ * that ends it, or EOF), so that ldrt-full can read the same request if
+ * the run is handed over after it was read.
+ */
+static int
+core_replayable_stdin(struct ldrt_err *e)
+{
+	char buf[4096];
+	size_t total = 0;
+	ssize_t n;
+	char last = '\n';
+	int fd, ret = -1;
+
+	fd = memfd_create("ldrt-credential", MFD_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, EX_OSERR, "memfd_create: %s",
+		    strerror(errno));
+	for (;;) {
+		n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_set(e, EX_IOERR, "reading the request: %s",
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (write(fd, buf, (size_t)n) != n) {
+			err_set(e, EX_OSERR, "buffering the request: %s",
+			    strerror(errno));
+			goto out;
+		}
+		total += (size_t)n;
+		/* a blank line ends the request; more input is not read */
+		if (total > CREDENTIAL_INPUT_MAX ||
+		    memmem(buf, (size_t)n, "\n\n", 2) != NULL ||
+		    (last == '\n' && buf[0] == '\n'))
+			break;
+		last = buf[n - 1];
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, STDIN_FILENO) < 0) {
+		err_set(e, EX_OSERR, "replaying the request: %s",
+		    strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	secret_wipe(buf, sizeof(buf));
+	close(fd);
+	return ret;
+}
+#endif
 
 static const struct cmd_entry *
 cmd_find(const char *name)
@@ -100,13 +152,22 @@ run_command(struct ldrt_ctx *ctx, const struct cmd_entry *c, int argc,
 	int ex;
 
 	if (wants_help(argc, argv)) {
-		printf("usage: ld-relay-token %s %s\n  %s\n", c->name, c->usage,
-		    c->summary);
+		help_print_command(stdout, help_find(c->name));
 		return 0;
 	}
+#ifdef LDRT_CORE
+	if (c == &cmd_credential_entry && core_replayable_stdin(&e) != 0) {
+		log_error("%s", e.msg);
+		return e.ex;
+	}
+#endif
 	optind = 0;
 	opterr = 0;
 	ex = c->exec(ctx, argc, argv, &e);
+#ifdef LDRT_CORE
+	if (ex != 0 && e.ex == LDRT_EX_FULL)
+		core_exec_full();
+#endif
 	if (ex != 0) {
 		if (e.msg[0] != '\0')
 			log_error("%s", e.msg);
@@ -154,6 +215,9 @@ main(int argc, char **argv)
 
 	secret_harden_process();
 	memset(&ctx, 0, sizeof(ctx));
+#ifdef LDRT_CORE
+	core_argv = argv;
+#endif
 	if (argc > 0 && argv[0] != NULL) {
 		base = strrchr(argv[0], '/');
 		base = base != NULL ? base + 1 : argv[0];
@@ -171,7 +235,7 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (opt == 'h') {
-			usage_print(stdout);
+			help_print(stdout);
 			free(lo);
 			return 0;
 		}
@@ -191,20 +255,23 @@ main(int argc, char **argv)
 	free(lo);
 	log_set_level(ctx.g.quiet, ctx.g.verbose);
 	if (optind >= argc) {
-		usage_print(stderr);
+		help_print(stderr);
 		return EX_USAGE;
 	}
 	if (strcmp(argv[optind], "help") == 0) {
 		c = optind + 1 < argc ? cmd_find(argv[optind + 1]) : NULL;
 		if (c == NULL) {
-			usage_print(stdout);
+			help_print(stdout);
 			return 0;
 		}
-		printf("usage: ld-relay-token %s %s\n  %s\n", c->name, c->usage,
-		    c->summary);
+		help_print_command(stdout, help_find(c->name));
 		return 0;
 	}
 	c = cmd_find(argv[optind]);
+#ifdef LDRT_CORE
+	if (c == NULL)
+		core_exec_full();
+#endif
 	if (c == NULL) {
 		log_error("unknown command '%s' (see 'ld-relay-token --help')",
 		    argv[optind]);

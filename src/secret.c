@@ -17,7 +17,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifndef LDRT_CORE
 #include <openssl/evp.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +328,7 @@ secret_harden_process(void)
 #endif
 }
 
+#ifndef LDRT_CORE
 void
 secret_fingerprint(const char *s, char out[13])
 {
@@ -345,3 +348,4 @@ secret_fingerprint(const char *s, char out[13])
 	}
 	out[12] = '\0';
 }
+#endif /* LDRT_CORE: no OpenSSL in the keyring-only binary */
