@@ -147,7 +147,7 @@ expect_rc 65 "an ordinary run refuses too"
 ok $? "no reset without --force"
 tail -n 1 "$SD/rotations.jsonl" | grep -q '"outcome":"key-lost"'
 ok $? "the rotation log records key-lost"
-t_run rotate cr --repair --force --yes
+t_run rotate cr --repair --force
 expect_rc 0 "--repair --force resets without grace"
 k=$(stored_key cr)
 [ "$k" = "$(fake_key_of cr)" ] && [ "$(env_key "$T/cr.env")" = "$k" ] &&
