@@ -100,7 +100,7 @@ runexec_ring_add(struct runexec_ring *r, const char *p, size_t n)
 static int
 runexec_drain(int fd, struct runexec_ring *r)
 {
-	char buf[1024];
+	char buf[RUNEXEC_RING];	/* no bigger than the ring: see ring_add */
 	ssize_t n;
 
 	for (;;) {
