@@ -51,6 +51,23 @@ wait_req()
 	return 1
 }
 
+# wait_syscall PID NR: poll (5 s) until PID sits in system call NR
+# (0 read, 1 write) according to /proc/PID/syscall; when that file is
+# unreadable (not root: the tool is not dumpable), just wait 0.5 s.
+wait_syscall()
+{
+	local i nr
+	for ((i = 0; i < 100; i++)); do
+		if ! read -r nr _ <"/proc/$1/syscall" 2>/dev/null; then
+			[ -e "/proc/$1" ] && sleep 0.5
+			return 0
+		fi
+		[ "$nr" = "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # check_proc PID LABEL: the /proc checks on a live process.
 check_proc()
 {
@@ -77,7 +94,7 @@ check_proc()
 }
 
 # sample_api DESC PATH_REGEX STDIN ARGS...: runs the tool in the background
-# with a 2 s delay on the first request matching PATH_REGEX and checks it
+# with a 1 s delay on the first request matching PATH_REGEX and checks it
 # while it waits.  Leaves the status in RC, outputs in $T/out and $T/err.
 sample_api()
 {
@@ -85,7 +102,7 @@ sample_api()
 	shift 3
 	printf '%s' "$in" >"$T/in"
 	n0=$(fake_count '*' "$rx")
-	fake_fault "{\"path\":\"$rx\",\"action\":\"delay\",\"seconds\":2}" \
+	fake_fault "{\"path\":\"$rx\",\"action\":\"delay\",\"seconds\":1}" \
 	    >/dev/null
 	"$LDRT" "$@" <"$T/in" >"$T/out" 2>"$T/err" &
 	pid=$!
@@ -104,7 +121,7 @@ sample_api()
 # drains the pipe.  The output lands in $T/out.
 sample_local()
 {
-	local what=$1 in=$2 pid i cpid
+	local what=$1 in=$2 pid cpid
 	shift 2
 	printf '%s' "$in" >"$T/in"
 	rm -f "$T/fifo"
@@ -113,13 +130,10 @@ sample_local()
 	head -c 65536 /dev/zero >&7	# fills the pipe buffer
 	"$LDRT" "$@" <"$T/in" >&7 2>"$T/err" &
 	pid=$!
-	# wait until it is blocked in write (state S and wchan pipe_write)
-	for ((i = 0; i < 100; i++)); do
-		grep -q pipe_write "/proc/$pid/wchan" 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_syscall "$pid" 1	# blocked writing into the full pipe
 	check_proc "$pid" "$what"
-	timeout 10 cat <&7 >"$T/fifo.out" &
+	# the reader must not hold the write end, or it never sees EOF
+	timeout 10 cat "$T/fifo" 7>&- >"$T/fifo.out" &
 	cpid=$!
 	wait "$pid"
 	RC=$?
@@ -239,10 +253,7 @@ else
 fi
 pid=$!
 # it blocks reading stdin; wait until it is past main()'s hardening
-for ((i = 0; i < 100; i++)); do
-	grep -q pipe_read "/proc/$pid/wchan" 2>/dev/null && break
-	sleep 0.05
-done
+wait_syscall "$pid" 0
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
 owner=$(stat -c %u "/proc/$pid/environ" 2>/dev/null)
 [ "$uid" = "$want_uid" ] && [ "$owner" = 0 ]
