@@ -36,6 +36,16 @@
 #define HTTP_HDR_SMALL		128
 #define HTTP_HDR_LOCATION	2048
 
+/*
+ * CURLOPT_PREREQFUNCTION (libcurl 7.80) makes one connection for a whole
+ * run safe; without it every non-idempotent request takes a fresh one.
+ */
+#if LIBCURL_VERSION_NUM >= 0x075000
+#define HTTP_HAVE_PREREQ	1
+#else
+#define HTTP_HAVE_PREREQ	0
+#endif
+
 #define HTTP_TLS_HINT "(use --ca-bundle or LDRT_CA_BUNDLE for a private CA)"
 
 struct http {
@@ -43,6 +53,10 @@ struct http {
 	char		 errbuf[CURL_ERROR_SIZE];
 	long		 connects;
 	uint32_t	 rng;
+	/* the once-only guard of a non-idempotent request (http_prereq_cb) */
+	int		 once;		/* the request in flight is guarded */
+	int		 prereqs;	/* times libcurl was about to send it */
+	int		 resend_blocked; /* a second send was refused */
 	/* capture of the response being received */
 	struct secbuf	*body;
 	int		 too_large;
@@ -54,6 +68,9 @@ struct http {
 
 static size_t	http_write_cb(char *, size_t, size_t, void *);
 static size_t	http_header_cb(char *, size_t, size_t, void *);
+#if HTTP_HAVE_PREREQ
+static int	http_prereq_cb(void *, char *, char *, int, int);
+#endif
 static int	http_setup(struct http *, const struct http_opts *,
 		    struct ldrt_err *);
 static int	http_build_headers(const struct http_header *, size_t, int,
@@ -421,6 +438,10 @@ http_setup(struct http *h, const struct http_opts *o, struct ldrt_err *e)
 	HTTP_SETOPT(h, CURLOPT_HEADERFUNCTION, http_header_cb);
 	HTTP_SETOPT(h, CURLOPT_HEADERDATA, h);
 	HTTP_SETOPT(h, CURLOPT_TCP_KEEPALIVE, 1L);
+#if HTTP_HAVE_PREREQ
+	HTTP_SETOPT(h, CURLOPT_PREREQFUNCTION, http_prereq_cb);
+	HTTP_SETOPT(h, CURLOPT_PREREQDATA, h);
+#endif
 	return 0;
 }
 
@@ -581,15 +602,48 @@ http_set_method(struct http *h, const char *method, const char *body,
 	if (del || patch)
 		HTTP_SETOPT(h, CURLOPT_CUSTOMREQUEST, method);
 	/*
-	 * On a reused connection that turns out dead, libcurl silently
-	 * resends the request on a new one, which could apply a POST twice
-	 * when the server dropped the connection after acting on it.  A fresh
-	 * connection for non-idempotent requests rules that out.
+	 * On a reused connection that turns out dead (no byte of an answer),
+	 * libcurl (before 8.16's CURLOPT_FORBID_RETRY_ON_REUSE) silently
+	 * resends the request on a new connection, also a POST, which would
+	 * apply it twice when the server acted on it and then dropped the
+	 * connection.  Every send goes through the DO state, which calls the
+	 * pre-request callback first; http_prereq_cb() refuses a second send
+	 * of a non-idempotent request within one transfer, so the kept-alive
+	 * connection can carry resets too (one TLS handshake for a whole
+	 * rotate --all).  Without the callback: a fresh connection each time.
 	 */
+	h->once = idem == HTTP_NOT_IDEMPOTENT;
 	HTTP_SETOPT(h, CURLOPT_FRESH_CONNECT,
-	    idem == HTTP_NOT_IDEMPOTENT ? 1L : 0L);
+	    !HTTP_HAVE_PREREQ && idem == HTTP_NOT_IDEMPOTENT ? 1L : 0L);
 	return 0;
 }
+
+#if HTTP_HAVE_PREREQ
+/*
+ * Called by libcurl each time it is about to send the request, on a new or
+ * a reused connection: once per attempt.  A second call in one transfer is
+ * libcurl's own retry after a reused connection died without an answer;
+ * for a non-idempotent request the first one may have been acted on, so
+ * the transfer is aborted (CURLE_ABORTED_BY_CALLBACK) and the caller hears
+ * "sent, no answer" (HTTP_OUTCOME_UNKNOWN).
+ */
+static int
+http_prereq_cb(void *arg, char *primary_ip, char *local_ip, int primary_port,
+    int local_port)
+{
+	struct http *h = arg;
+
+	LDRT_UNUSED(primary_ip);
+	LDRT_UNUSED(local_ip);
+	LDRT_UNUSED(primary_port);
+	LDRT_UNUSED(local_port);
+	if (++h->prereqs > 1 && h->once) {
+		h->resend_blocked = 1;
+		return CURL_PREREQFUNC_ABORT;
+	}
+	return CURL_PREREQFUNC_OK;
+}
+#endif
 
 /* Sets e for a failed transfer and returns its exit class. */
 static int
@@ -679,6 +733,8 @@ http_request(struct http *h, const char *method, const char *url,
 		h->too_large = 0;
 		h->errbuf[0] = '\0';
 		http_capture_reset(h);
+		h->prereqs = 0;
+		h->resend_blocked = 0;
 		log_verbose("%s %s%s", method, url,
 		    tries > 1 ? " (retry)" : "");
 		rc = curl_easy_perform(h->curl);
@@ -691,8 +747,20 @@ http_request(struct http *h, const char *method, const char *url,
 			log_verbose("connected to %s (%ld connection%s so far)",
 			    host, h->connects, h->connects == 1 ? "" : "s");
 		if (rc != CURLE_OK) {
-			int notsent = http_error_not_sent(rc, reqsize);
-			int ex = http_transport_error(h, rc, url, notsent, e);
+			/* once libcurl was about to send, the request may be
+			 * out, whatever a later reconnect failed with */
+			int notsent = (!HTTP_HAVE_PREREQ || h->prereqs == 0) &&
+			    http_error_not_sent(rc, reqsize);
+			int ex;
+
+			if (h->resend_blocked) {
+				err_set(e, EX_TEMPFAIL, "the connection to "
+				    "'%s' closed without an answer after the "
+				    "request was sent (not sent again)", host);
+				r = HTTP_OUTCOME_UNKNOWN;
+				goto out;
+			}
+			ex = http_transport_error(h, rc, url, notsent, e);
 
 			/* a short transfer of a GET or DELETE is worth
 			 * another try; after the last it stays EX_PROTOCOL */
