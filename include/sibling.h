@@ -4,8 +4,9 @@
  * ld-relay-token is split for speed (issue 10): the command users run is
  * a small launcher; ldrt-keyring serves get and credential without the
  * network and crypto libraries; ldrt-full does everything else.  A helper
- * is looked up first beside the running binary (the build tree, or a
- * relocated install), then in the configured PKGLIBEXECDIR.
+ * is looked up beside the running binary (the build tree), then in
+ * ../libexec/ld-relay-token relative to it (an install under any prefix,
+ * a DESTDIR staging tree included), then in the configured PKGLIBEXECDIR.
  */
 #ifndef LDRT_SIBLING_H
 #define LDRT_SIBLING_H

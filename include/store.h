@@ -187,6 +187,9 @@ int	store_prepare_bus(int interactive, struct ldrt_err *e);
 char	*store_file_default_path(void);
 int	store_file_exists(const struct store_opts *o);
 int	store_file_passphrase_configured(const struct store_opts *o);
+/* $CREDENTIALS_DIRECTORY/ld-relay-token.passphrase, or NULL; free(). */
+#define STORE_FILE_PASS_CRED "ld-relay-token.passphrase"
+char	*store_file_credential_path(void);
 
 /* Backend constructors (used by store_open and tests).  On failure s is
  * left without ops/priv; the caller frees s->why if set. */

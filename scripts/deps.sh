@@ -6,7 +6,7 @@
 DEPS_PACKAGES=(build-essential autoconf automake libtool pkg-config
     libsecret-1-dev libjson-c-dev libcurl4-openssl-dev libssl-dev check
     gnome-keyring dbus dbus-daemon libsecret-tools valgrind mandoc
-    groff-base git curl python3 openssl ca-certificates)
+    groff-base git curl python3 openssl ca-certificates zsh man-db)
 
 # deps_install: apt-get installs the packages of DEPS_PACKAGES that
 # dpkg-query says are missing (a warm machine runs no apt at all).

@@ -13,31 +13,9 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "argscan.h"
 #include "help.h"
 #include "sibling.h"
-
-/* Global options that take a value as the next argument. */
-static const char *const launcher_valued[] = {
-	"--profile", "--config", "--api-url", "--ca-bundle", "--store",
-	"--proxy", "--timeout", NULL
-};
-
-static int
-launcher_takes_value(const char *arg)
-{
-	size_t i;
-
-	if (arg[1] != '-') {
-		/* a cluster of short options: -p takes the rest or the next */
-		const char *p = strchr(arg + 1, 'p');
-
-		return p != NULL && p[1] == '\0';
-	}
-	for (i = 0; launcher_valued[i] != NULL; i++)
-		if (strcmp(arg, launcher_valued[i]) == 0)
-			return 1;
-	return 0;
-}
 
 /* Does anything after the command (before "--") ask for help? */
 static int
@@ -60,7 +38,7 @@ main(int argc, char **argv)
 	struct rlimit rl = { 0, 0 };
 	const struct help_entry *h;
 	const char *base, *a;
-	int i;
+	int i, j;
 
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	if (argc < 1 || argv[0] == NULL)
@@ -70,10 +48,9 @@ main(int argc, char **argv)
 	if (strcmp(base, "git-credential-ld-relay") == 0)
 		sibling_exec("ldrt-keyring", argv);
 
-	for (i = 1; i < argc; i++) {
-		a = argv[i];
-		if (a[0] != '-' || a[1] == '\0' || strcmp(a, "--") == 0)
-			break;
+	i = argscan_operand(argc, argv, 1);
+	for (j = 1; j < i; j++) {
+		a = argv[j];
 		if (strcmp(a, "--version") == 0) {
 			fputs(PACKAGE_NAME " " PACKAGE_VERSION "\n", stdout);
 			return 0;
@@ -82,8 +59,6 @@ main(int argc, char **argv)
 			help_print(stdout);
 			return 0;
 		}
-		if (launcher_takes_value(a))
-			i++;
 	}
 	if (i < argc && strcmp(argv[i], "help") == 0) {
 		h = i + 1 < argc ? help_find(argv[i + 1]) : NULL;

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "argscan.h"
 #include "credential.h"
 #endif
 
@@ -60,7 +61,19 @@ static char **core_argv;
 static void
 core_exec_full(void)
 {
+	/* a replayed request is read again from its start */
+	(void)lseek(STDIN_FILENO, 0, SEEK_SET);
 	sibling_exec("ldrt-full", core_argv);
+}
+
+/* Will "credential ... OP" read a request (get, store, erase)? */
+static int
+core_credential_reads(int argc, char **argv)
+{
+	int i = argscan_operand(argc, argv, 1);
+
+	return i < argc && (strcmp(argv[i], "get") == 0 ||
+	    strcmp(argv[i], "store") == 0 || strcmp(argv[i], "erase") == 0);
 }
 
 /*
@@ -156,7 +169,8 @@ run_command(struct ldrt_ctx *ctx, const struct cmd_entry *c, int argc,
 		return 0;
 	}
 #ifdef LDRT_CORE
-	if (c == &cmd_credential_entry && core_replayable_stdin(&e) != 0) {
+	if (c == &cmd_credential_entry && core_credential_reads(argc, argv) &&
+	    core_replayable_stdin(&e) != 0) {
 		log_error("%s", e.msg);
 		return e.ex;
 	}

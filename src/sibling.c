@@ -18,9 +18,13 @@
 #define PKGLIBEXECDIR "/usr/local/libexec/ld-relay-token"
 #endif
 
-/* dir of /proc/self/exe + "/" + prog into buf; 0 if it is executable. */
+/*
+ * DIR/REL/prog into buf, DIR being the running binary's directory; 0 if it
+ * is executable.  REL "." is the build tree; "../libexec/ld-relay-token"
+ * an install under any prefix (also a DESTDIR staging tree).
+ */
 static int
-sibling_beside(const char *prog, char *buf, size_t len)
+sibling_beside(const char *rel, const char *prog, char *buf, size_t len)
 {
 	char exe[PATH_MAX];
 	ssize_t n;
@@ -33,7 +37,7 @@ sibling_beside(const char *prog, char *buf, size_t len)
 	if ((slash = strrchr(exe, '/')) == NULL)
 		return -1;
 	*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%s/%s", exe, prog) >= len)
+	if ((size_t)snprintf(buf, len, "%s/%s/%s", exe, rel, prog) >= len)
 		return -1;
 	return access(buf, X_OK);
 }
@@ -45,7 +49,9 @@ sibling_exec(const char *prog, char **argv)
 	int oerrno;
 
 	fflush(NULL);
-	if (sibling_beside(prog, path, sizeof(path)) != 0 &&
+	if (sibling_beside(".", prog, path, sizeof(path)) != 0 &&
+	    sibling_beside("../libexec/ld-relay-token", prog, path,
+	    sizeof(path)) != 0 &&
 	    (size_t)snprintf(path, sizeof(path), "%s/%s", PKGLIBEXECDIR,
 	    prog) >= sizeof(path))
 		path[0] = '\0';

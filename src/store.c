@@ -48,7 +48,15 @@ store_open_file(const struct store_opts *o, struct store *s, const char *why,
     struct ldrt_err *e)
 {
 #ifdef LDRT_CORE
-	/* the keyring-only binary has no OpenSSL: the full one takes over */
+	/*
+	 * The keyring-only binary has no OpenSSL: ldrt-full takes over.  When
+	 * "auto" fell back here, the Secret Service already failed (perhaps
+	 * after a whole deadline), so ldrt-full is told to use the file store
+	 * at once rather than wait for the Secret Service again.
+	 */
+	if (strncmp(why, "file: Secret Service unavailable", 32) == 0 &&
+	    setenv("LDRT_STORE", "file", 1) != 0)
+		return err_set(e, EX_OSERR, "setenv: out of memory");
 	return LDRT_NEED_FULL(e, "the file store");
 #else
 	if (store_file_open(o, s, e) != 0)
@@ -57,14 +65,6 @@ store_open_file(const struct store_opts *o, struct store *s, const char *why,
 	return 0;
 #endif
 }
-
-#ifdef LDRT_CORE
-#define LDRT_CORE_BUILD 1
-#define store_file_exists(o) 0
-#define store_file_passphrase_configured(o) 0
-#else
-#define LDRT_CORE_BUILD 0
-#endif
 
 int
 store_open(const struct store_opts *o, struct store **out,
@@ -91,11 +91,6 @@ store_open(const struct store_opts *o, struct store **out,
 		if (store_secret_service_open(o, s, &sse) == 0) {
 			s->why = xstrdup("secret-service: answered on the "
 			    "session bus");
-		} else if (LDRT_CORE_BUILD) {
-			/* the fallback and its messages are the full
-			 * binary's */
-			LDRT_NEED_FULL(e, "the store fallback");
-			goto out;
 		} else if (store_file_exists(o)) {
 			why = xasprintf("file: Secret Service unavailable "
 			    "(%s), store file exists", sse.msg);

@@ -54,7 +54,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +93,6 @@
 #define SF_R		8
 #define SF_P		1
 #define SF_MAX_MEM	(1100ULL * 1024 * 1024)
-#define SF_PASS_CRED	"ld-relay-token.passphrase"
 
 struct fhdr {
 	unsigned	version;
@@ -140,64 +138,9 @@ struct fstore {
 
 /* ---- paths ---- */
 
-char *
-store_file_default_path(void)
-{
-	const char *x = getenv("XDG_DATA_HOME"), *home;
-	struct passwd *pw;
 
-	if (x != NULL && x[0] == '/')
-		return xasprintf("%s/ld-relay-token/store", x);
-	home = getenv("HOME");
-	if (home == NULL || home[0] != '/') {
-		pw = getpwuid(getuid());
-		home = pw != NULL && pw->pw_dir != NULL ? pw->pw_dir : "/";
-	}
-	return xasprintf("%s/.local/share/ld-relay-token/store", home);
-}
 
-int
-store_file_exists(const struct store_opts *o)
-{
-	struct stat st;
-	char *p;
-	int r;
 
-	p = o != NULL && o->file_path != NULL ? xstrdup(o->file_path) :
-	    store_file_default_path();
-	r = lstat(p, &st) == 0;
-	free(p);
-	return r;
-}
-
-static char *
-sf_cred_path(void)
-{
-	const char *d = getenv("CREDENTIALS_DIRECTORY");
-
-	if (d == NULL || d[0] == '\0')
-		return NULL;
-	return xasprintf("%s/%s", d, SF_PASS_CRED);
-}
-
-int
-store_file_passphrase_configured(const struct store_opts *o)
-{
-	const char *pf = getenv("LDRT_PASSPHRASE_FILE");
-	struct stat st;
-	char *c;
-	int r;
-
-	if (o != NULL && o->passphrase_file != NULL)
-		return 1;
-	if (pf != NULL && pf[0] != '\0')
-		return 1;
-	if ((c = sf_cred_path()) == NULL)
-		return 0;
-	r = stat(c, &st) == 0;
-	free(c);
-	return r;
-}
 
 /* ---- small helpers ---- */
 
@@ -687,7 +630,7 @@ sf_get_pass(struct fstore *fs, int creating, struct ldrt_err *e)
 		r = secret_read_file(pf, "passphrase file", 1, &fs->pass, e);
 		goto out;
 	}
-	if ((cred = sf_cred_path()) != NULL && stat(cred, &st) == 0) {
+	if ((cred = store_file_credential_path()) != NULL && stat(cred, &st) == 0) {
 		r = secret_read_file(cred, "passphrase credential", 1,
 		    &fs->pass, e);
 		goto out;
@@ -695,7 +638,7 @@ sf_get_pass(struct fstore *fs, int creating, struct ldrt_err *e)
 	if (!fs->interactive) {
 		err_set(e, EX_NOPERM, "no passphrase for the file store (set "
 		    "LDRT_PASSPHRASE_FILE or a systemd credential named "
-		    "'%s')", SF_PASS_CRED);
+		    "'%s')", STORE_FILE_PASS_CRED);
 		goto out;
 	}
 	if (secret_prompt(creating ? "New passphrase for the ld-relay-token "
