@@ -273,6 +273,7 @@ cmd_rotate_exec(struct ldrt_ctx *ctx, int argc, char **argv,
     struct ldrt_err *e)
 {
 	struct cmd_rotate_targets t = { NULL, 0 };
+	const struct config_relay *sec;
 	struct output_opts oo;
 	struct rotate_opts ro;
 	struct rotate_result res;
@@ -301,8 +302,11 @@ cmd_rotate_exec(struct ldrt_ctx *ctx, int argc, char **argv,
 	}
 	progress = t.n > 1 && isatty(STDERR_FILENO) && !log_is_quiet();
 	for (i = 0; i < t.n; i++) {
-		if (progress)
-			log_info("[%zu/%zu] %s ...", i + 1, t.n, t.v[i]);
+		if (progress) {
+			sec = ctx_relay_section(ctx, t.v[i], t.v[i]);
+			log_info("[%zu/%zu] %s ...", i + 1, t.n,
+			    sec != NULL ? sec->name : t.v[i]);
+		}
 		err_clear(&e1);
 		if (rotate_one(ctx, &ro, t.v[i], &res, &e1) != 0) {
 			nfail++;

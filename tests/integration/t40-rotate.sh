@@ -324,6 +324,11 @@ t_run -p fleet rotate --all --dry-run
 expect_rc 0 "--dry-run --all exits 0"
 expect_out_match "^would rotate 'fa'" "it prints what would be done per relay"
 expect_out_match "'fb' is not due" "with the policy applied"
+expect_err_no_match '\[1/3\]' "no progress lines when stderr is not a terminal"
+t_cmd script -qec "$(printf '%q ' "$LDRT" -p fleet rotate --all --dry-run)" /dev/null
+expect_rc 0 "--dry-run --all on a terminal"
+expect_out_match '\[1/3\] fa \.\.\.' "on a terminal, progress is shown ([1/3] fa ...)"
+expect_out_match '\[3/3\] fc \.\.\.' "for every relay"
 t_run rotate prod --dry-run --if-older-than 0s
 expect_rc 0 "--dry-run of one relay"
 expect_out_match "^would rotate 'prod' \(key \.\.\.${K11: -4}" "names the display key"
