@@ -337,7 +337,7 @@ fresh
 fake_fault '{"method":"POST","action":"delay","seconds":3,"when":"after"}' >/dev/null
 timed_run --timeout 2 create slow --policy "$T/policy.json"
 expect_rc 75 "a create slower than --timeout 2: 75"
-[ "$MS" -lt 5000 ]
+[ "$MS" -lt 7000 ]
 ok $? "a timed-out create is not retried (${MS} ms)"
 n=$(fake_count POST "$LIST")
 [ "$n" = 1 ]
