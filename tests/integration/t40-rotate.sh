@@ -316,6 +316,27 @@ t_run -p fleet rotate --all --if-older-than 0s
 expect_rc 75 "--all with a temporary failure among others: 75"
 remember "$(fake_key_of fb)"
 
+# --all-stored adds stored keys that have no relay section.
+t_run -p fleet create orphan --policy "$T/policy.json"
+[ "$RC" = 0 ] || t_bail "create orphan failed"
+ID_orphan=$(sed -n 's/^id: *//p' "$T/out")
+remember "$(fake_key_of orphan)"
+sed -i '/^\[relay orphan\]/,$d' "$T/config"
+grep -q orphan "$T/config"
+[ $? = 1 ]
+ok $? "setup: 'orphan' has a stored key but no relay section"
+t_run -p fleet rotate --all --if-older-than 0s
+[ "$(resets "$ID_orphan")" = 0 ]
+ok $? "--all leaves a stored key without a section alone"
+remember "$(fake_key_of fa)" "$(fake_key_of fb)" "$(fake_key_of fc)"
+t_run -p fleet rotate --all-stored --if-older-than 0s
+expect_rc 0 "--all-stored"
+[ "$(resets "$ID_orphan")" = 1 ] && [ "$(resets "$ID_fb")" -ge 2 ]
+ok $? "--all-stored rotates it along with the sections"
+remember "$(fake_key_of fa)" "$(fake_key_of fb)" "$(fake_key_of fc)" "$(fake_key_of orphan)"
+[ "$("$LDRT" -p fleet get orphan 2>/dev/null)" = "$(fake_key_of orphan)" ]
+ok $? "its new key is stored"
+
 # ---- --dry-run changes nothing ------------------------------------------------
 fake_clear_log
 (cd "$SD" && find . -type f -exec sha256sum {} + | sort) >"$T/state.before"
