@@ -209,6 +209,8 @@ output_exec(const char *cmd, int64_t timeout, struct output_result *res,
 	for (char *line = strtok(rr.stderr_tail, "\n"); line != NULL;
 	    line = strtok(NULL, "\n"))
 		log_warn("'%s' said: %s", cmd, line);
+	/* the same code as a rotation whose restart failed: EX_SOFTWARE */
+	e->ex = EX_SOFTWARE;
 	return err_prefix(e, "command '%s'", cmd);
 }
 

@@ -109,7 +109,7 @@ expect_rc 0 "no change: exit 0"
 ok $? "no change: the command did not run again"
 rm -f "$ENV"
 t_run get prod --env-file "$ENV" --exec 'echo restart failed >&2; exit 3'
-expect_rc 69 "a failing command makes the run fail (69)"
+expect_rc 70 "a failing command makes the run fail (70)"
 expect_err_match "restart failed" "its stderr is reported"
 rm -f "$ENV"
 start=$(date +%s)
