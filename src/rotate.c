@@ -294,7 +294,14 @@ rotate_finish(struct rotate_run *run, const char *key, const char *old_disp,
 			    run->res->name, run->res->name, until);
 			goto record;
 		}
-		if (state_journal_advance(run->res->id,
+		/*
+		 * The phase only tells a repair not to run exec twice;
+		 * without exec the journal is cleared next, and a repair
+		 * from KEY_STORED just writes the same outputs again, so
+		 * the two fsyncs of the advance are saved (rotate --all).
+		 */
+		if (rotate_exec_cmd(run, &timeout) != NULL &&
+		    state_journal_advance(run->res->id,
 		    STATE_PHASE_OUTPUTS_WRITTEN, &e2) != 0)
 			log_warn("%s", e2.msg);
 		rotate_crash("after-outputs-before-exec");
