@@ -62,6 +62,11 @@ static int	rotate_repair_journal(struct rotate_run *,
 		    struct state_journal *, int *, struct ldrt_err *);
 static int	rotate_plan(struct rotate_run *, const struct state_record *,
 		    struct ldrt_err *);
+static int	rotate_redo_outputs(struct rotate_run *,
+		    const struct state_record *, struct ldrt_err *);
+static int	rotate_skip(struct rotate_run *, const struct state_record *);
+static int	rotate_fresh(struct rotate_run *, struct ldrt_err *);
+static void	rotate_load_record(const char *, struct state_record *);
 static int	rotate_locked(struct rotate_run *, struct ldrt_err *);
 static void	rotate_fmt_time(int64_t, char *, size_t);
 
@@ -436,7 +441,6 @@ static int
 rotate_repair_journal(struct rotate_run *run, struct state_journal *j,
     int *proceed, struct ldrt_err *e)
 {
-	struct ldrt_err e2 = LDRT_ERR_INIT;
 	enum state_repair d;
 	enum state_phase from;
 	char *key = NULL, sd[16], until[40];
@@ -516,7 +520,6 @@ out:
 	secret_free(key);
 	if (ret != 0 && e->ex == 0)
 		e->ex = EX_SOFTWARE;
-	LDRT_UNUSED(e2);
 	return ret;
 }
 
@@ -528,8 +531,8 @@ rotate_plan(struct rotate_run *run, const struct state_record *rec,
 	struct state_journal j = STATE_JOURNAL_INIT;
 	struct rotate_result *res = run->res;
 	const char *cmd, *what;
-	char *key = NULL, sd[16], until[40], age[32], thr[32], gr[32];
-	int64_t now = time_now_ms(), t, timeout;
+	char *key = NULL, sd[16], until[40], age[32], gr[32];
+	int64_t now = time_now_ms(), timeout;
 	size_t nenv = run->o->out->n_env_files;
 	int r;
 
@@ -583,14 +586,7 @@ rotate_plan(struct rotate_run *run, const struct state_record *rec,
 		r = 0;
 		goto out;
 	}
-	t = rotate_threshold(run);
-	if (t >= 0 && res->age_ms < t * 1000) {
-		time_format_duration(res->age_ms / 1000, age, sizeof(age));
-		time_format_duration(t, thr, sizeof(thr));
-		res->status = ROTATE_NOT_DUE;
-		snprintf(res->note, sizeof(res->note), "'%s' is not due (key "
-		    "age %s, rotated when older than %s)", res->name, age,
-		    thr);
+	if (rotate_skip(run, rec)) {
 		r = 0;
 		goto out;
 	}
@@ -619,6 +615,101 @@ out:
 	return r;
 }
 
+/* --repair without a journal: outputs and exec again after they failed. */
+static int
+rotate_redo_outputs(struct rotate_run *run, const struct state_record *rec,
+    struct ldrt_err *e)
+{
+	struct rotate_result *res = run->res;
+	char *key = NULL, sd[16];
+	int ret = -1;
+
+	if (!rec->exec_failed) {
+		res->status = ROTATE_NOTHING;
+		snprintf(res->note, sizeof(res->note), "'%s': nothing to "
+		    "repair", res->name);
+		return 0;
+	}
+	if (rotate_stored_key(run, &key, e) != 0)
+		return -1;
+	state_display_key(key, sd, sizeof(sd));
+	if (key == NULL || strcmp(sd, run->rc.display_key) != 0) {
+		err_set(e, EX_DATAERR, "the stored key of '%s' is not the live "
+		    "key (API ...%s); nothing repaired", res->name,
+		    run->rc.display_key);
+		goto out;
+	}
+	log_info("writing the outputs of '%s' again and running its exec (it "
+	    "failed after the last rotation)", res->name);
+	ret = rotate_finish(run, key, rec->old_display_key,
+	    rec->old_key_expires_at_ms, STATE_PHASE_KEY_STORED,
+	    STATE_OUTCOME_REPAIRED, e);
+out:
+	secret_free(key);
+	return ret;
+}
+
+/*
+ * 1 if the relay is to be left alone: rotated by a concurrent run after
+ * this run started, or younger than the policy's threshold.
+ */
+static int
+rotate_skip(struct rotate_run *run, const struct state_record *rec)
+{
+	struct rotate_result *res = run->res;
+	char age[32], thr[32];
+	int64_t t;
+
+	if (run->o->started_ms > 0 &&
+	    rec->created_or_rotated_at_ms >= run->o->started_ms) {
+		res->status = ROTATE_DONE_ELSEWHERE;
+		snprintf(res->note, sizeof(res->note), "'%s' was just rotated "
+		    "by another run (key ...%s)", res->name,
+		    run->rc.display_key);
+		return 1;
+	}
+	t = rotate_threshold(run);
+	if (t < 0 || res->age_ms >= t * 1000)
+		return 0;
+	time_format_duration(res->age_ms / 1000, age, sizeof(age));
+	time_format_duration(t, thr, sizeof(thr));
+	res->status = ROTATE_NOT_DUE;
+	snprintf(res->note, sizeof(res->note), "'%s' is not due (key age %s, "
+	    "rotated when older than %s)", res->name, age, thr);
+	return 1;
+}
+
+/* A rotation from scratch: expiry from --expiry or the grace. */
+static int
+rotate_fresh(struct rotate_run *run, struct ldrt_err *e)
+{
+	int64_t send;
+
+	if (rotate_grace(run, e) != 0)
+		return -1;
+	if (run->o->expiry_ms > 0)
+		send = run->o->expiry_ms;
+	else if (run->grace_s == 0)
+		send = -1;
+	else
+		send = time_now_ms() + run->grace_s * 1000;
+	return rotate_reset(run, send, send > 0 ? send : 0,
+	    run->rc.display_key, NULL, e);
+}
+
+/* Loads the record of the relay (a malformed one is only a warning). */
+static void
+rotate_load_record(const char *id, struct state_record *rec)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+
+	if (state_record_load(id, rec, &e) < 0) {
+		log_warn("%s", e.msg);
+		state_record_release(rec);
+		state_record_init(rec);
+	}
+}
+
 /* Everything after the lock is taken and the config was read. */
 static int
 rotate_locked(struct rotate_run *run, struct ldrt_err *e)
@@ -626,44 +717,30 @@ rotate_locked(struct rotate_run *run, struct ldrt_err *e)
 	struct state_record rec;
 	struct state_journal j;
 	struct rotate_result *res = run->res;
-	struct ldrt_err e2 = LDRT_ERR_INIT;
-	char *key = NULL, age[32], thr[32], sd[16];
-	int64_t t, now, send;
-	int r, proceed = 0, ret = -1, have_j;
+	int r, proceed = 0, ret = -1;
 
 	state_record_init(&rec);
 	state_journal_init(&j);
-	if ((r = state_record_load(res->id, &rec, &e2)) < 0) {
-		log_warn("%s", e2.msg);
-		state_record_release(&rec);
-		state_record_init(&rec);
-	}
+	rotate_load_record(res->id, &rec);
 	res->age_ms = time_now_ms() - (rec.created_or_rotated_at_ms > 0 ?
 	    rec.created_or_rotated_at_ms : run->rc.creation_ms);
 	if (run->o->dry_run) {
 		ret = rotate_plan(run, &rec, e);
 		goto out;
 	}
-	if ((have_j = state_journal_load(res->id, &j, e)) < 0)
+	if ((r = state_journal_load(res->id, &j, e)) < 0)
 		goto out;
-	have_j = have_j != STATE_ABSENT;
-	if (have_j || run->o->repair) {
-		if (rotate_grace(run, e) != 0)
-			goto out;
-	}
-	if (have_j) {
-		if (rotate_repair_journal(run, &j, &proceed, e) != 0)
+	if (r != STATE_ABSENT) {
+		/* a leftover journal is repaired before anything else */
+		if (rotate_grace(run, e) != 0 ||
+		    rotate_repair_journal(run, &j, &proceed, e) != 0)
 			goto out;
 		if (!proceed || run->o->repair) {
 			ret = 0;
 			goto out;
 		}
-		/* the stale journal is gone: an ordinary rotation follows */
 		state_record_release(&rec);
-		if (state_record_load(res->id, &rec, &e2) < 0) {
-			state_record_release(&rec);
-			state_record_init(&rec);
-		}
+		rotate_load_record(res->id, &rec);
 	} else if (state_changed_elsewhere(&rec, false,
 	    run->rc.display_key)) {
 		if (!run->o->repair) {
@@ -677,67 +754,18 @@ rotate_locked(struct rotate_run *run, struct ldrt_err *e)
 		}
 		log_warn("'%s' was changed elsewhere; rotating it to get a "
 		    "key this tool knows", res->name);
+		ret = rotate_fresh(run, e);
+		goto out;
 	} else if (run->o->repair) {
-		if (!rec.exec_failed) {
-			res->status = ROTATE_NOTHING;
-			snprintf(res->note, sizeof(res->note), "'%s': nothing "
-			    "to repair", res->name);
-			ret = 0;
-			goto out;
-		}
-		if (rotate_stored_key(run, &key, e) != 0)
-			goto out;
-		state_display_key(key, sd, sizeof(sd));
-		if (key == NULL || strcmp(sd, run->rc.display_key) != 0) {
-			err_set(e, EX_DATAERR, "the stored key of '%s' is not "
-			    "the live key (API ...%s); nothing repaired",
-			    res->name, run->rc.display_key);
-			goto out;
-		}
-		log_info("writing the outputs of '%s' again and running its "
-		    "exec (it failed after the last rotation)", res->name);
-		ret = rotate_finish(run, key, rec.old_display_key,
-		    rec.old_key_expires_at_ms, STATE_PHASE_KEY_STORED,
-		    STATE_OUTCOME_REPAIRED, e);
+		ret = rotate_redo_outputs(run, &rec, e);
 		goto out;
 	}
-	if (!run->o->repair) {
-		/* a concurrent run rotated it after this run started */
-		if (run->o->started_ms > 0 &&
-		    rec.created_or_rotated_at_ms >= run->o->started_ms) {
-			res->status = ROTATE_DONE_ELSEWHERE;
-			snprintf(res->note, sizeof(res->note), "'%s' was just "
-			    "rotated by another run (key ...%s)", res->name,
-			    run->rc.display_key);
-			ret = 0;
-			goto out;
-		}
-		t = rotate_threshold(run);
-		if (t >= 0 && res->age_ms < t * 1000) {
-			time_format_duration(res->age_ms / 1000, age,
-			    sizeof(age));
-			time_format_duration(t, thr, sizeof(thr));
-			res->status = ROTATE_NOT_DUE;
-			snprintf(res->note, sizeof(res->note), "'%s' is not "
-			    "due (key age %s, rotated when older than %s)",
-			    res->name, age, thr);
-			ret = 0;
-			goto out;
-		}
-		if (rotate_grace(run, e) != 0)
-			goto out;
+	if (rotate_skip(run, &rec)) {
+		ret = 0;
+		goto out;
 	}
-	now = time_now_ms();
-	if (run->o->expiry_ms > 0)
-		send = run->o->expiry_ms;
-	else if (run->grace_s == 0)
-		send = -1;
-	else
-		send = now + run->grace_s * 1000;
-	ret = rotate_reset(run, send, send > 0 ? send : 0,
-	    run->rc.display_key, NULL, e);
+	ret = rotate_fresh(run, e);
 out:
-	secret_free(key);
 	state_record_release(&rec);
 	state_journal_release(&j);
 	return ret;
