@@ -387,11 +387,15 @@ class H(socketserver.StreamRequestHandler):
             if not r:
                 break
             for s in r:
-                d = s.recv(65536)
+                try:
+                    d = s.recv(65536)
+                    if d:
+                        (b if s is a else a).sendall(d)
+                except OSError:
+                    d = b""
                 if not d:
                     up.close()
                     return
-                (b if s is a else a).sendall(d)
 class S(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -399,7 +403,7 @@ srv = S(("127.0.0.1", 0), H)
 print(srv.server_address[1], flush=True)
 srv.serve_forever()
 PY
-coproc PROXY { exec python3 "$T/proxy.py" "$T/proxy.log"; }
+coproc PROXY { exec python3 "$T/proxy.py" "$T/proxy.log" 2>"$T/proxy.err"; }
 t_cleanup_push kill "$PROXY_PID"
 PPORT=
 read -r -t 20 PPORT <&"${PROXY[0]}"
