@@ -64,7 +64,7 @@ void	http_free(struct http *h);
  * filled for any HTTP status that is final (2xx, 4xx other than 429, 5xx
  * after retries; the caller maps the status), or -1 on a transport error
  * (EX_TEMPFAIL network/timeout, EX_UNAVAILABLE TLS verification, EX_PROTOCOL
- * body too large), or HTTP_OUTCOME_UNKNOWN (-2) when a non-idempotent
+ * body too large or cut short), or HTTP_OUTCOME_UNKNOWN (-2) when a non-idempotent
  * request may have reached the server and no response was read.
  */
 #define HTTP_OUTCOME_UNKNOWN (-2)
