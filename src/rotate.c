@@ -419,7 +419,16 @@ rotate_reset(struct rotate_run *run, int64_t send_exp, int64_t jexp,
 		    "writes the outputs", run->res->name, run->res->name);
 		goto out;
 	}
-	if (state_journal_advance(run->res->id, STATE_PHASE_KEY_STORED,
+	/*
+	 * A repair sees that the new key was stored when the stored key's
+	 * tail is not the journal's old one (rotate_repair_journal()), so
+	 * the advance, and its two fsyncs, is needed only when the two
+	 * tails happen to be equal.
+	 */
+	state_display_key(nrc.full_key, nd, sizeof(nd));
+	if ((j.old_display_key == NULL || j.old_display_key[0] == '\0' ||
+	    strcmp(j.old_display_key, nd) == 0) &&
+	    state_journal_advance(run->res->id, STATE_PHASE_KEY_STORED,
 	    &e2) != 0)
 		log_warn("%s", e2.msg);
 	rotate_crash("after-store-before-outputs");
