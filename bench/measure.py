@@ -79,7 +79,8 @@ def main():
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--callgrind", type=int, default=3)
     ap.add_argument("--rss-runs", type=int, default=7,
-                    help="runs of each command for peak RSS (default 7)")
+                    help="runs of each command for peak RSS (default 7; 0: "
+                    "no RSS)")
     ap.add_argument("--stdin")
     ap.add_argument("--json")
     ap.add_argument("--name", required=True)
@@ -109,7 +110,7 @@ def main():
         ratios.append(ta / tb)
         wa.append(ta)
         wb.append(tb)
-    for _ in range(max(a.rss_runs, 1)):
+    for _ in range(a.rss_runs):
         ra.append(peak_rss(cmd_a, a.stdin))
         rb.append(peak_rss(cmd_b, a.stdin))
     res = {
@@ -117,10 +118,11 @@ def main():
         "wall_a_ms": statistics.median(wa) * 1000,
         "wall_b_ms": statistics.median(wb) * 1000,
         "wall_ratio": statistics.median(ratios),
-        "rss_a_kib": statistics.median(ra),
-        "rss_b_kib": statistics.median(rb),
     }
-    res["rss_ratio"] = res["rss_a_kib"] / res["rss_b_kib"]
+    if ra:
+        res["rss_a_kib"] = statistics.median(ra)
+        res["rss_b_kib"] = statistics.median(rb)
+        res["rss_ratio"] = res["rss_a_kib"] / res["rss_b_kib"]
     if a.target_ir is not None and a.callgrind > 0:
         ia = statistics.median(instructions(cmd_a, a.stdin)
                                for _ in range(a.callgrind))
@@ -130,7 +132,7 @@ def main():
     checks = [("wall", res["wall_ratio"], a.target_wall)]
     if a.target_ir is not None and "ir_ratio" in res:
         checks.append(("instructions", res["ir_ratio"], a.target_ir))
-    if a.target_rss is not None:
+    if a.target_rss is not None and "rss_ratio" in res:
         checks.append(("peak RSS", res["rss_ratio"], a.target_rss))
     ok = True
     for what, got, want in checks:
@@ -138,10 +140,11 @@ def main():
         ok = ok and got <= want
         print("%-28s %-13s %6.3fx (target <= %.2fx) %s" %
               (a.name, what, got, want, verdict))
-    print("%-28s medians: A %.2f ms / %d KiB%s, B %.2f ms / %d KiB%s" % (
-        a.name, res["wall_a_ms"], res["rss_a_kib"],
+    print("%-28s medians: A %.2f ms%s%s, B %.2f ms%s%s" % (
+        a.name, res["wall_a_ms"],
+        (" / %d KiB" % res["rss_a_kib"]) if ra else "",
         (" / %.2f M instr" % (res["ir_a"] / 1e6)) if "ir_a" in res else "",
-        res["wall_b_ms"], res["rss_b_kib"],
+        res["wall_b_ms"], (" / %d KiB" % res["rss_b_kib"]) if rb else "",
         (" / %.2f M instr" % (res["ir_b"] / 1e6)) if "ir_b" in res else ""))
     res["ok"] = ok
     if a.json:

@@ -104,7 +104,7 @@ n_env=$(find "$BENCH_DIR/env-tool" -name '*.env' | wc -l)
 [ "$n_env" = "$n" ] || { echo "tool wrote $n_env env files" >&2; exit 1; }
 
 BENCH_RUNS=$runs bench_measure --name "rotate --all ($n)" \
-    --target-wall 1.0 --rss-runs 1 \
+    --target-wall 1.0 --rss-runs 0 \
     -- "$LDRT" -q rotate --all --grace 1h \
     -- "$BENCH_DIR/peer.sh" || rc=1
 if [ -n "${BENCH_JSON:-}" ]; then
