@@ -18,6 +18,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ldrt.sh"
 
+t90_stop() {
+	kill "$1" 2>/dev/null
+	return 0
+}
+
 if [ -z "${T90_ROWS-}" ]; then
 	t_init
 	groups=("login status" "list show create" "update delete" "import rotate")
@@ -26,7 +31,7 @@ if [ -z "${T90_ROWS-}" ]; then
 		T90_ROWS=${groups[i]} bash "${BASH_SOURCE[0]}" \
 		    >"$T/w$i.tap" 2>"$T/w$i.err" &
 		pids+=($!)
-		t_cleanup_push kill "${pids[i]}"
+		t_cleanup_push t90_stop "${pids[i]}"
 	done
 	for i in "${!groups[@]}"; do
 		wait "${pids[i]}"
