@@ -41,6 +41,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * secret-paths.h (search by D-Bus object paths, secrets for paths) is
+ * marked "subject to change", but has not changed since libsecret 0.18
+ * (2014); it is what lets get do no more D-Bus calls than secret-tool.
+ */
+#define SECRET_API_SUBJECT_TO_CHANGE 1
 #include <libsecret/secret.h>
 
 #include "ldrt.h"
@@ -493,6 +499,58 @@ ss_search_visible(struct ssstore *ss, struct ss_deadline *dl,
 	    e);
 }
 
+/*
+ * The common case, at the cost of `secret-tool lookup`: SearchItems, then
+ * GetSecrets for an unlocked match, with no item proxies (each would cost
+ * a property round trip).  Returns 0 with *secret set, 1 when there is no
+ * unlocked match (the caller then tells absent from locked, possibly
+ * unlocking), -1 on error.  Never prompts: locked items are only listed.
+ */
+static int
+ss_get_fast(struct ssstore *ss, struct ss_deadline *dl, GHashTable *attrs,
+    char **secret, struct ldrt_err *e)
+{
+	gchar **unlocked = NULL, **locked = NULL;
+	GHashTable *vals = NULL;
+	SecretValue *v;
+	GError *err = NULL;
+	const gchar *t;
+	int r = 1;
+
+	if (!secret_service_search_for_dbus_paths_sync(ss->svc, &ss_schema,
+	    attrs, dl->cancel, &unlocked, &locked, &err)) {
+		ss_error(dl, err, SS_READ, e);
+		g_clear_error(&err);
+		r = -1;
+		goto out;
+	}
+	if (unlocked == NULL || unlocked[0] == NULL)
+		goto out;
+	vals = secret_service_get_secrets_for_dbus_paths_sync(ss->svc,
+	    (const gchar **)unlocked, dl->cancel, &err);
+	if (vals == NULL) {
+		ss_error(dl, err, SS_READ, e);
+		g_clear_error(&err);
+		r = -1;
+		goto out;
+	}
+	for (gchar **p = unlocked; *p != NULL; p++) {
+		v = g_hash_table_lookup(vals, *p);
+		t = v != NULL ? secret_value_get_text(v) : NULL;
+		if (t != NULL && t[0] != '\0') {
+			*secret = secret_strdup(t);
+			r = 0;
+			break;
+		}
+	}
+out:
+	if (vals != NULL)
+		g_hash_table_unref(vals);	/* unrefs the SecretValues */
+	g_strfreev(unlocked);
+	g_strfreev(locked);
+	return r;
+}
+
 static int
 ss_get(struct store *s, const struct store_key *k, char **secret,
     struct ldrt_err *e)
@@ -507,6 +565,9 @@ ss_get(struct store *s, const struct store_key *k, char **secret,
 	*secret = NULL;
 	ss_deadline_start(&dl, ss->timeout);
 	attrs = ss_attrs(k, 0, 0);
+	if ((r = ss_get_fast(ss, &dl, attrs, secret, e)) <= 0)
+		goto out;
+	r = -1;
 	if (ss_search_visible(ss, &dl, attrs, SECRET_SEARCH_LOAD_SECRETS,
 	    &items, e) != 0)
 		goto out;
