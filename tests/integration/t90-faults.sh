@@ -166,7 +166,18 @@ SECRETS=("$ADMIN_TOKEN" "$READER_TOKEN")
 
 # stored_key NAME: the stored key of NAME on stdout (status of get).
 stored_key() {
-	"$LDRT" get "$1" 2>/dev/null
+	local k rc
+	k=$("$LDRT" get "$1" 2>"$T/get.err")
+	rc=$?
+	# 67: not stored; anything else but 0 is a transient keyring failure
+	if [ "$rc" != 0 ] && [ "$rc" != 67 ]; then
+		t_diag "get $1 failed once (rc $rc): $(head -c 300 "$T/get.err")"
+		sleep 0.5
+		k=$("$LDRT" get "$1" 2>"$T/get.err")
+		rc=$?
+	fi
+	printf '%s' "$k"
+	return "$rc"
 }
 
 # cell_ok CELL: the checks every cell ends with.
@@ -180,7 +191,13 @@ cell_ok() {
 	done
 	ok $st "$cell: no secret in stdout or stderr"
 	# the stored token is still the admin token
-	k=$("$LDRT" token 2>"$T/token.err")
+	# (a failed read of the keyring is retried once and noted: that is
+	# the keyring daemon under load, not a changed token)
+	if ! k=$("$LDRT" token 2>"$T/token.err"); then
+		t_diag "$cell: token read failed once: $(head -c 300 "$T/token.err")"
+		sleep 0.5
+		k=$("$LDRT" token 2>"$T/token.err")
+	fi
 	[ "$k" = "$ADMIN_TOKEN" ]
 	ok $? "$cell: the stored API token is unchanged" ||
 	    t_diag "token: ${#k} bytes; $(head -c 300 "$T/token.err")"
@@ -330,4 +347,6 @@ for cmd in "${COMMANDS[@]}"; do
 	done
 done
 
+# (T90_ONLY may select no cell of this worker's rows)
+[ "$T_NTESTS" -gt 0 ] || ok 0 "no cell selected in rows: $T90_ROWS"
 t_done
