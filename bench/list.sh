@@ -11,6 +11,7 @@
 # search that tells which configs have a stored key, the state files read
 # per config, the JSON parse and the table.  The wall times are reported
 # too.  BENCH_LIST_N changes the 5 000, BENCH_LIST_RUNS the 15 runs.
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 n=${BENCH_LIST_N:-5000}
 runs=${BENCH_LIST_RUNS:-15}

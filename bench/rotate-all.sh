@@ -11,6 +11,7 @@
 # elsewhere" and both pay for a keyring of the same size.  A run is a fresh
 # rotation of all 200 (no --if-older-than).  BENCH_ROTATE_N changes the 200,
 # BENCH_ROTATE_RUNS the 5 runs per side.
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 n=${BENCH_ROTATE_N:-200}
 runs=${BENCH_ROTATE_RUNS:-5}
@@ -102,6 +103,29 @@ echo "peer (curl + secret-tool)  TLS handshakes: $phs, API requests: $preq"
 [ "$preq" = "$n" ] || { echo "peer did $preq requests, not $n" >&2; exit 1; }
 n_env=$(find "$BENCH_DIR/env-tool" -name '*.env' | wc -l)
 [ "$n_env" = "$n" ] || { echo "tool wrote $n_env env files" >&2; exit 1; }
+# the first relay of each side: env file = stored key = the API's current key
+current() {
+	fake__curl -X POST -H 'Content-Type: text/plain' --data-binary @- \
+	    "$FAKE_URL/_fake/keycheck" | grep -q '"current": *true'
+}
+read -r _ pname penv <"$BENCH_DIR/peer.list"
+tenv=$(find "$BENCH_DIR/env-tool" -name '*.env' | sort | head -n 1)
+tname=$(basename "$tenv" .env)
+for side in tool peer; do
+	if [ "$side" = tool ]; then
+		name=$tname env=$tenv
+		s=$("$LDRT" get "$name")
+	else
+		name=$pname env=$penv
+		s=$(secret-tool lookup kind relay-key relay-id \
+		    "$(sed -n "s/ $name .*//p" "$BENCH_DIR/peer.list")")
+	fi
+	k=$(sed -n 's/^AUTO_CONFIG_KEY=//p' "$env")
+	if [ -z "$k" ] || [ "$k" != "$s" ] || ! printf %s "$k" | current; then
+		echo "$side side: env file, store and API disagree for $name" >&2
+		exit 1
+	fi
+done
 
 BENCH_RUNS=$runs bench_measure --name "rotate --all ($n)" \
     --target-wall 1.0 --rss-runs 0 \
