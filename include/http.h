@@ -11,8 +11,11 @@
  * tries; 5xx and connection errors are retried with exponential backoff
  * and jitter (3 tries) only for idempotent requests.  Non-idempotent
  * requests are retried only after a 429 or a failure that happened before
- * any byte was sent, and always use a fresh connection (libcurl would
- * otherwise silently resend a request whose reused connection died).
+ * libcurl was about to send them; they share the kept-alive connection,
+ * and libcurl's silent resend of a request whose reused connection died
+ * is refused (a pre-request callback, libcurl >= 7.80; older: a fresh
+ * connection each time), so such a request goes out at most once and ends
+ * in HTTP_OUTCOME_UNKNOWN.
  * Headers with secret set are built in memory wiped after use; every
  * header line libcurl holds is wiped before it is freed.
  */
