@@ -491,8 +491,13 @@ START_TEST(test_truncated)
 		free(big);
 	}
 	/* not a store at all */
-	write_file(storepath, "hello world, this is not a store file at all; "
-	    "it is long enough to hold a header and a tag, honest", 100, 0600);
+	{
+		static const char junk[] = "hello world, this is not a store "
+		    "file at all; it is long enough to hold a header and a "
+		    "tag, honest";
+
+		write_file(storepath, junk, sizeof(junk) - 1, 0600);
+	}
 	s = open_file_store();
 	got = NULL;
 	ck_assert_int_eq(store_get(s, &k_tok, &got, &e), -1);

@@ -62,7 +62,7 @@ do_render(int argc, char **argv)
 	struct emit_input in = { .old_key_expires_ms = -1 };
 	struct ldrt_err e = LDRT_ERR_INIT;
 	enum emit_format f;
-	char *out;
+	char *out, *key = NULL;
 
 	if (argc < 3)
 		return EX_USAGE;
@@ -73,13 +73,16 @@ do_render(int argc, char **argv)
 	in.id = "5f0c0ffee";
 	in.display_key = "****6666";
 	in.old_key_expires_ms = 1764842400000LL;
-	in.key = read_stdin();
+	key = read_stdin();
+	in.key = key;
 	if (emit_render(f, &in, &out, &e) != 0)
 		goto fail;
 	fputs(out, stdout);
 	secret_free(out);
+	secret_free(key);
 	return 0;
 fail:
+	secret_free(key);
 	fprintf(stderr, "emit_driver: %s\n", e.msg);
 	return e.ex;
 }
