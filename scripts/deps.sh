@@ -6,7 +6,8 @@
 DEPS_PACKAGES=(build-essential autoconf automake libtool pkg-config
     libsecret-1-dev libjson-c-dev libcurl4-openssl-dev libssl-dev check
     gnome-keyring dbus dbus-daemon libsecret-tools valgrind mandoc
-    groff-base git curl python3 openssl ca-certificates zsh man-db)
+    groff-base git curl python3 openssl ca-certificates zsh man-db
+    clang libclang-rt-14-dev)
 
 # deps_install: apt-get installs the packages of DEPS_PACKAGES that
 # dpkg-query says are missing (a warm machine runs no apt at all).

@@ -40,6 +40,7 @@
 #include <glib.h>
 
 #include "ldrt.h"
+#include "envfile.h"
 #include "ldrt_config.h"
 #include "timeutil.h"
 
@@ -155,7 +156,7 @@ static char	*config_edit(const char *, size_t, const char *,
 		    const char *, const char *, size_t *);
 static int	config_flock(int);
 static int	config_write_atomic(const char *, const char *, size_t,
-		    const struct stat *, struct ldrt_err *);
+		    struct ldrt_err *);
 static char	*paths_dir(const char *, const char *);
 
 /*
@@ -970,75 +971,16 @@ config_escape_value(const char *v)
  */
 static int
 config_write_atomic(const char *path, const char *data, size_t len,
-    const struct stat *old, struct ldrt_err *e)
+    struct ldrt_err *e)
 {
-	char *tmp, *dir = NULL;
-	const char *p = data;
-	size_t left = len;
-	ssize_t n;
-	int fd, dfd, oerrno, r = -1;
+	enum atomic_result res;
 
-	tmp = xasprintf("%s.tmp.XXXXXX", path);
-	/* mkostemp: O_CREAT|O_EXCL, mode 0600 */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		err_set(e, EX_CANTCREAT, "config '%s': cannot create a "
-		    "temporary file: %s", path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	if (old != NULL) {
-		/* best effort: only root can give a file away */
-		if ((old->st_uid != geteuid() || old->st_gid != getegid()) &&
-		    fchown(fd, old->st_uid, old->st_gid) != 0 &&
-		    errno != EPERM)
-			goto fail;
-		if (fchmod(fd, old->st_mode & 07777) != 0)
-			goto fail;
-	}
-	while (left > 0) {
-		if ((n = write(fd, p, left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	if (fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto fail;
-	free(tmp);
-	tmp = NULL;
-	dir = g_path_get_dirname(path);
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		if (fsync(dfd) != 0 && errno != EINVAL) {
-			oerrno = errno;
-			close(dfd);
-			errno = oerrno;
-			goto fail;
-		}
-		close(dfd);
-	}
-	r = 0;
-	goto out;
-fail:
-	oerrno = errno;
-	err_set(e, EX_IOERR, "config '%s': cannot write: %s", path,
-	    strerror(oerrno));
-	if (fd != -1)
-		close(fd);
-	if (tmp != NULL)
-		unlink(tmp);
-out:
-	free(tmp);
-	g_free(dir);
-	return r;
+	/* envfile.c's writer: temp O_EXCL 0600 in the same directory, the old
+	 * file's mode and owner, fsync, rename, fsync of the directory */
+	if (atomic_write(path, data, len, 0600, ATOMIC_FOLLOW_SYMLINKS, &res,
+	    e) != 0)
+		return err_prefix(e, "config '%s'", path);
+	return 0;
 }
 
 /*
@@ -1172,7 +1114,7 @@ config_set_relay_key(const char *path, const char *relay, const char *key,
 		err_prefix(e, "not written");
 		goto out;
 	}
-	if (config_write_atomic(path, out, len, rd == 0 ? &st : NULL, e) != 0)
+	if (config_write_atomic(path, out, len, e) != 0)
 		goto out;
 	r = 0;
 out:
