@@ -94,6 +94,7 @@ do_merge(int argc, char **argv)
 	enum atomic_result res;
 	enum emit_format f;
 	char *line = NULL, *value;
+	int ex = 0;
 
 	if (argc < 4)
 		return EX_USAGE;
@@ -102,12 +103,12 @@ do_merge(int argc, char **argv)
 	    emit_env_line(f, argv[3], value, &line, &e) != 0 ||
 	    envfile_update(argv[1], argv[3], line, 0, &res, &e) != 0) {
 		fprintf(stderr, "emit_driver: %s\n", e.msg);
-		return e.ex;
-	}
-	puts(res == ATOMIC_WRITTEN ? "written" : "unchanged");
+		ex = e.ex;
+	} else
+		puts(res == ATOMIC_WRITTEN ? "written" : "unchanged");
 	secret_free(line);
 	secret_free(value);
-	return 0;
+	return ex;
 }
 
 static int
