@@ -30,6 +30,7 @@ int	envfile_merge(const char *old, size_t oldlen, const char *var,
 
 #define ATOMIC_FOLLOW_SYMLINKS	0x1	/* write through a symlink */
 #define ATOMIC_ALLOW_INPLACE	0x2	/* bind mount fallback (EBUSY/EXDEV) */
+#define ATOMIC_FORCE_MODE	0x4	/* new_mode also for an existing file */
 
 enum atomic_result { ATOMIC_WRITTEN, ATOMIC_UNCHANGED };
 

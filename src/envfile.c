@@ -394,7 +394,8 @@ atomic_target(const char *path, int flags, char **target, struct stat *st,
 	return 0;
 }
 
-/* Writes data to the temp file fd and gives it its final owner and mode. */
+/* Writes data to the temp file fd and gives it its final owner (st's, when
+ * the target exists) and mode new_mode. */
 static int
 atomic_fill(int fd, const char *tmp, const void *data, size_t len,
     mode_t new_mode, const struct stat *st, struct ldrt_err *e)
@@ -419,7 +420,6 @@ atomic_fill(int fd, const char *tmp, const void *data, size_t len,
 			log_warn("cannot keep group %ld of the file: %s",
 			    (long)st->st_gid, strerror(errno));
 		}
-		new_mode = st->st_mode & 07777;
 	}
 	if (fchmod(fd, new_mode) != 0)
 		return err_set(e, errno_ex(errno), "cannot set the mode of "
@@ -496,7 +496,11 @@ atomic_write(const char *path, const void *data, size_t len,
 		err_set(e, EX_USAGE, "'%.200s' is not a file name", path);
 		goto out;
 	}
-	if (exists && same_content(target, data, len)) {
+	/* an existing file keeps its mode unless the caller fixes it (-o) */
+	if (exists && !(flags & ATOMIC_FORCE_MODE))
+		new_mode = st.st_mode & 07777;
+	if (exists && same_content(target, data, len) &&
+	    (st.st_mode & 07777) == new_mode) {
 		*res = ATOMIC_UNCHANGED;
 		r = 0;
 		goto out;

@@ -148,9 +148,11 @@ output_render(const struct output_opts *o, const struct emit_input *in,
 		return -1;
 	len = strlen(buf);
 	if (o->out_file != NULL) {
+		/* the whole output holds the key: always 0600, even when
+		 * the file existed with a wider mode */
 		if (atomic_write(o->out_file, buf, len, 0600,
-		    o->follow_symlinks ? ATOMIC_FOLLOW_SYMLINKS : 0, &ar,
-		    e) != 0)
+		    ATOMIC_FORCE_MODE | (o->follow_symlinks ?
+		    ATOMIC_FOLLOW_SYMLINKS : 0), &ar, e) != 0)
 			goto out;
 		if (ar == ATOMIC_WRITTEN) {
 			res->written++;

@@ -49,6 +49,15 @@ ok $? "the -o file holds the shell line"
 ok $? "the -o file has mode 0600"
 (set -a; . "$T/key.sh"; [ "$AUTO_CONFIG_KEY" = "$KEY" ])
 ok $? "bash reads the key back from the -o file"
+printf 'old\n' >"$T/wide.out"
+chmod 0644 "$T/wide.out"
+t_run get prod -o "$T/wide.out"
+[ "$(stat -c %a "$T/wide.out")" = 600 ] && [ "$(cat "$T/wide.out")" = "$KEY" ]
+ok $? "-o over an existing 0644 file leaves it 0600 with the key"
+chmod 0644 "$T/wide.out"
+t_run get prod -o "$T/wide.out"
+[ "$(stat -c %a "$T/wide.out")" = 600 ]
+ok $? "-o fixes the mode even when the content is unchanged"
 
 # ---- env files ------------------------------------------------------------------
 ENV=$T/relay.env
