@@ -141,11 +141,36 @@ fake_start() {
 	    FAKE_OTHER_URL
 }
 
+# fake__keylog SECRET: appends SECRET to $LDRT_KEYLOG (when set), the list
+# of every token and relay key the suite has seen; tests/leak-scan.sh
+# checks afterwards that none of them reached a test log.
+fake__keylog() {
+	[ -n "${LDRT_KEYLOG:-}" ] || return 0
+	printf '%s\n' "$1" >>"$LDRT_KEYLOG"
+}
+
+# fake__keylog_state: every current and retired key of the fake, to
+# $LDRT_KEYLOG (when set).
+fake__keylog_state() {
+	[ -n "${LDRT_KEYLOG:-}" ] || return 0
+	fake_state 2>/dev/null | fake__py -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+for c in d.get("configs", []):
+    for k in [c.get("fullKey")] + [r.get("key") for r in c.get("retired", c.get("retiredKeys", [])) if isinstance(r, dict)]:
+        if k:
+            print(k)' >>"$LDRT_KEYLOG" 2>/dev/null || true
+}
+
 # fake_stop: stop the fake started by fake_start (TERM, up to 5 s, then KILL)
 # and reap it.  A no-op when none is running; always returns 0.
 fake_stop() {
 	local i=0
 	[ -n "${FAKE_PID:-}" ] || return 0
+	fake__keylog_state
 	kill -TERM "$FAKE_PID" 2>/dev/null || true
 	while kill -0 "$FAKE_PID" 2>/dev/null; do
 		i=$((i + 1))
@@ -214,6 +239,7 @@ print(v if isinstance(v, str) else json.dumps(v))
 # fake_add_token TOKEN ROLE [NAME]: accept TOKEN with ROLE (admin, writer,
 # reader, none, norelay).  The token goes through stdin, not argv.
 fake_add_token() {
+	fake__keylog "$1"
 	FAKE__T=$1 FAKE__R=$2 FAKE__N=${3:-} fake__py -c '
 import json, os
 o = {"token": os.environ["FAKE__T"], "role": os.environ["FAKE__R"]}
