@@ -32,6 +32,9 @@ struct ldrt_globals {
 	int		 quiet;
 	int		 verbose;
 	int		 no_prompt;	/* --no-prompt */
+	int		 config_quiet;	/* config warnings only with -v (the
+					   credential helper: callers compare
+					   stderr) */
 };
 
 struct ldrt_ctx {
@@ -89,6 +92,8 @@ int	cli_getopt(const struct cmd_entry *c, struct ldrt_ctx *ctx, int argc,
 /* Context helpers (ctx.c). */
 int	ctx_init(struct ldrt_ctx *ctx, struct ldrt_err *e);
 void	ctx_release(struct ldrt_ctx *ctx);
+/* Prints the configuration file's warnings (unknown keys ...). */
+void	ctx_config_warnings(const struct ldrt_ctx *ctx);
 int	ctx_store(struct ldrt_ctx *ctx, struct store **out, struct ldrt_err *e);
 /* The API token: $CREDENTIALS_DIRECTORY/ld-api-token, else the store.
  * Absent: EX_NOPERM "not logged in". */

@@ -510,6 +510,7 @@ cred_run(struct ldrt_ctx *ctx, enum cred_op op, struct ldrt_err *e)
 	int r, is_id = 0, ret = -1;
 
 	ctx->g.no_prompt = 1;	/* never prompt inside a git call */
+	ctx->g.config_quiet = 1;	/* stderr only on real failures */
 	if (credential_read_fd(STDIN_FILENO, &c, e) != 0)
 		goto out;
 	r = credential_ldrelay_target(&c, &target, &is_id, e);

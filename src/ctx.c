@@ -31,6 +31,19 @@ ctx_env(const char *name)
 	return (v != NULL && *v != '\0') ? v : NULL;
 }
 
+void
+ctx_config_warnings(const struct ldrt_ctx *ctx)
+{
+	if (ctx->cfg == NULL)
+		return;
+	for (char **w = ctx->cfg->warnings; *w != NULL; w++) {
+		if (ctx->g.config_quiet)
+			log_verbose("warning: %s", *w);
+		else
+			log_warn("%s", *w);
+	}
+}
+
 int
 ctx_init(struct ldrt_ctx *ctx, struct ldrt_err *e)
 {
@@ -46,8 +59,11 @@ ctx_init(struct ldrt_ctx *ctx, struct ldrt_err *e)
 	    ctx_env("LDRT_CONFIG");
 	if (config_load(v, &ctx->cfg, e) != 0)
 		return -1;
-	for (char **w = ctx->cfg->warnings; *w != NULL; w++)
-		log_warn("%s", *w);
+#ifndef LDRT_CORE
+	/* ldrt-keyring prints them once it knows it will not hand the run to
+	 * ldrt-full, which would print them again */
+	ctx_config_warnings(ctx);
+#endif
 
 	ctx->profile = ctx->g.profile != NULL ? ctx->g.profile :
 	    ctx_env("LDRT_PROFILE") != NULL ? ctx_env("LDRT_PROFILE") :

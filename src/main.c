@@ -181,6 +181,7 @@ run_command(struct ldrt_ctx *ctx, const struct cmd_entry *c, int argc,
 #ifdef LDRT_CORE
 	if (ex != 0 && e.ex == LDRT_EX_FULL)
 		core_exec_full();
+	ctx_config_warnings(ctx);
 #endif
 	if (ex != 0) {
 		if (e.msg[0] != '\0')
