@@ -1,6 +1,6 @@
 /*
  * api.c: typed LaunchDarkly REST calls for relay auto configs and their
- * JSON mapping (json-c), over http.c.
+ * JSON mapping (json-c; the config list with jscan.c), over http.c.
  *
  * The mapping functions (api_parse_*, api_policy_normalize, api_check_url)
  * are pure.  The calls build "base URL + path", send the fixed headers,
@@ -23,6 +23,7 @@
 
 #include "ldrt.h"
 #include "api.h"
+#include "jscan.h"
 #include "url.h"
 #include "http.h"
 #include "log.h"
@@ -165,6 +166,26 @@ api_copy_line(const char *src, size_t n, char *buf, size_t buflen)
 	api_sanitize(buf);
 }
 
+/* What both parsers refuse before they start. */
+static int
+api_json_precheck(const char *json, size_t len, const char *what, int ex,
+    struct ldrt_err *e)
+{
+	const char *nul;
+	size_t i;
+
+	for (i = 0; i < len && isspace((unsigned char)json[i]); i++)
+		;
+	if (i == len)
+		return err_set(e, ex, "%s: empty document", what);
+	if ((nul = memchr(json, '\0', len)) != NULL)
+		return err_set(e, ex, "%s: NUL byte at offset %zu", what,
+		    (size_t)(nul - json));
+	if (len > INT_MAX)
+		return err_set(e, ex, "%s: document too large", what);
+	return 0;
+}
+
 /*
  * Parses len bytes into a JSON value, with offsets in the error.  what
  * names the document ("relay config", "policy"), ex is the exit class for
@@ -177,19 +198,11 @@ api_json_parse(const char *json, size_t len, int depth, const char *what,
 	struct json_tokener *tok;
 	struct json_object *o;
 	enum json_tokener_error jerr;
-	const char *nul;
 	size_t i, end;
 
 	*out = NULL;
-	for (i = 0; i < len && isspace((unsigned char)json[i]); i++)
-		;
-	if (i == len)
-		return err_set(e, ex, "%s: empty document", what);
-	if ((nul = memchr(json, '\0', len)) != NULL)
-		return err_set(e, ex, "%s: NUL byte at offset %zu", what,
-		    (size_t)(nul - json));
-	if (len > INT_MAX)
-		return err_set(e, ex, "%s: document too large", what);
+	if (api_json_precheck(json, len, what, ex, e) != 0)
+		return -1;
 	if ((tok = json_tokener_new_ex(depth)) == NULL)
 		ldrt_fatal("out of memory");
 	/* trailing bytes are checked below, for a clearer message */
@@ -400,48 +413,330 @@ api_parse_config(const char *json, size_t len, struct relay_config *out,
 	return r;
 }
 
+/*
+ * The list is read with jscan (no json-c tree: an account can have
+ * thousands of configs), with the same rules and messages as
+ * api_config_from: a duplicate member counts once, its last value; the
+ * first item that breaks a rule is reported, unless the document itself
+ * is not JSON, which is reported first.
+ */
+enum api_lf {
+	API_LF_ID, API_LF_NAME, API_LF_DISPLAY, API_LF_CREATED,
+	API_LF_MODIFIED, API_LF_KEY, API_LF_POLICY, API_LF_N
+};
+
+static const char *const api_lf_name[API_LF_N] = {
+	"_id", "name", "displayKey", "creationDate", "lastModified",
+	"fullKey", "policy"
+};
+
+/* Which field key names, API_LF_N for none.  Most keys have no escape,
+ * and their length tells the candidates apart. */
+static size_t
+api_lf_field(const struct jscan_str *key)
+{
+	size_t k;
+
+	if (key->escaped) {
+		for (k = 0; k < API_LF_N; k++)
+			if (jscan_str_is(key, api_lf_name[k]))
+				break;
+		return k;
+	}
+	switch (key->len) {
+	case 3: k = API_LF_ID; break;
+	case 4: k = API_LF_NAME; break;
+	case 6: k = API_LF_POLICY; break;
+	case 7: k = API_LF_KEY; break;
+	case 10: k = API_LF_DISPLAY; break;
+	case 12:
+		k = key->raw[0] == 'c' ? API_LF_CREATED : API_LF_MODIFIED;
+		break;
+	default:
+		return API_LF_N;
+	}
+	return memcmp(key->raw, api_lf_name[k], key->len) == 0 ? k : API_LF_N;
+}
+
+/* A string value decoded; NULL if it has a NUL byte.  secret: into
+ * secret memory, and the plain decode buffer is wiped. */
+static char *
+api_lf_decode(const struct jscan_val *v, int secret, size_t *len)
+{
+	char *d = xmalloc(v->str.len + 1), *r;
+
+	*len = jscan_decode(&v->str, d);
+	if (memchr(d, '\0', *len) != NULL) {
+		secret_wipe(d, v->str.len + 1);
+		free(d);
+		return NULL;
+	}
+	if (!secret)
+		return d;
+	r = secret_strndup(d, *len);
+	secret_wipe(d, v->str.len + 1);
+	free(d);
+	return r;
+}
+
+static int
+api_lf_string(const struct jscan_val *v, const char *key, const char *ctx,
+    char **out, struct ldrt_err *e)
+{
+	size_t n;
+
+	if (v->type == JSCAN_NONE || v->type == JSCAN_NULL)
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' is missing",
+		    ctx, key);
+	if (v->type != JSCAN_STRING)
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' is not a string",
+		    ctx, key);
+	if ((*out = api_lf_decode(v, 0, &n)) == NULL)
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' contains a NUL "
+		    "byte", ctx, key);
+	return 0;
+}
+
+/* As api_field_int64, including json-c's saturation of large numbers. */
+static int
+api_lf_int64(const struct jscan_val *v, const char *key, const char *ctx,
+    int64_t *out, struct ldrt_err *e)
+{
+	char buf[32];
+	size_t n;
+
+	*out = 0;
+	if (v->type == JSCAN_NONE || v->type == JSCAN_NULL)
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' is missing",
+		    ctx, key);
+	if (v->type == JSCAN_NUMBER && v->is_int) {
+		*out = jscan_int64(v);
+		if (*out < 0 || *out == INT64_MAX)
+			return err_set(e, EX_PROTOCOL, "%s: field '%s' is out "
+			    "of range", ctx, key);
+		return 0;
+	}
+	if (v->type != JSCAN_STRING || v->str.len >= sizeof(buf))
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' is not an "
+		    "integer", ctx, key);
+	n = jscan_decode(&v->str, buf);
+	if (n == 0 || n > 18 || strspn(buf, "0123456789") != n)
+		return err_set(e, EX_PROTOCOL, "%s: field '%s' is not an "
+		    "integer", ctx, key);
+	*out = strtoll(buf, NULL, 10);	/* 18 digits cannot overflow */
+	return 0;
+}
+
+/* As api_field_key. */
+static int
+api_lf_key(const struct jscan_val *v, const char *ctx, char **out,
+    struct ldrt_err *e)
+{
+	size_t n, i;
+	char *k;
+
+	*out = NULL;
+	if (v->type == JSCAN_NONE || v->type == JSCAN_NULL)
+		return 0;
+	if (v->type != JSCAN_STRING)
+		return err_set(e, EX_PROTOCOL, "%s: field 'fullKey' is not a "
+		    "string", ctx);
+	k = api_lf_decode(v, 1, &n);
+	for (i = 0; k != NULL && i < n; i++)
+		if ((unsigned char)k[i] < 0x21 || (unsigned char)k[i] > 0x7e)
+			break;
+	if (k == NULL || n == 0 || n > SECRET_MAX || i < n) {
+		secret_free(k);
+		return err_set(e, EX_PROTOCOL, "%s: field 'fullKey' is not a "
+		    "printable key", ctx);
+	}
+	*out = k;
+	return 0;
+}
+
+/* One item from its members (type NONE: absent), as api_config_from. */
+static int
+api_lf_config(const struct jscan_val *f, const char *ctx,
+    struct relay_config *out, struct ldrt_err *e)
+{
+	struct relay_config c = RELAY_CONFIG_INIT;
+
+	if (api_lf_string(&f[API_LF_ID], "_id", ctx, &c.id, e) != 0 ||
+	    api_lf_string(&f[API_LF_NAME], "name", ctx, &c.name, e) != 0 ||
+	    api_lf_string(&f[API_LF_DISPLAY], "displayKey", ctx,
+	    &c.display_key, e) != 0 ||
+	    api_lf_int64(&f[API_LF_CREATED], "creationDate", ctx,
+	    &c.creation_ms, e) != 0 ||
+	    api_lf_int64(&f[API_LF_MODIFIED], "lastModified", ctx,
+	    &c.modified_ms, e) != 0 ||
+	    api_lf_key(&f[API_LF_KEY], ctx, &c.full_key, e) != 0)
+		goto fail;
+	if (!api_id_valid(c.id)) {
+		err_set(e, EX_PROTOCOL, "%s: field '_id' is not a valid id",
+		    ctx);
+		goto fail;
+	}
+	if (f[API_LF_POLICY].type == JSCAN_NONE ||
+	    f[API_LF_POLICY].type == JSCAN_NULL) {
+		err_set(e, EX_PROTOCOL, "%s: field 'policy' is missing", ctx);
+		goto fail;
+	}
+	if (f[API_LF_POLICY].type != JSCAN_ARRAY) {
+		err_set(e, EX_PROTOCOL, "%s: field 'policy' is not an array",
+		    ctx);
+		goto fail;
+	}
+	c.policy_json = jscan_compact(&f[API_LF_POLICY]);
+	*out = c;
+	return 0;
+fail:
+	relay_config_release(&c);
+	return -1;
+}
+
+/* "relay config list: items[I]", without printf's cost per item. */
+static void
+api_lf_ctx(size_t i, char *buf, size_t len)
+{
+	static const char pre[] = "relay config list: items[";
+	char num[24];
+	size_t n = sizeof(num);
+
+	do {
+		num[--n] = (char)('0' + i % 10);
+		i /= 10;
+	} while (i > 0);
+	if (sizeof(pre) - 1 + sizeof(num) - n + 2 > len) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, pre, sizeof(pre) - 1);
+	memcpy(buf + sizeof(pre) - 1, num + n, sizeof(num) - n);
+	buf += sizeof(pre) - 1 + sizeof(num) - n;
+	buf[0] = ']';
+	buf[1] = '\0';
+}
+
+/*
+ * The items array at the cursor.  Appends to l; on the first item that
+ * breaks a rule sets e and *bad, and only checks the syntax of the rest.
+ * -1 on a syntax error only.
+ */
+static int
+api_lf_items(struct jscan *s, struct relay_config_list *l, size_t *cap,
+    int *bad, struct ldrt_err *e)
+{
+	struct jscan_val f[API_LF_N], skip;
+	struct jscan_str key;
+	struct relay_config c;
+	char ctx[48];
+	size_t i, k;
+	int r, m;
+
+	if (jscan_array(s) != 0)
+		return -1;
+	for (i = 0; (r = jscan_element(s)) == 1; i++) {
+		if (*bad || jscan_peek(s) != JSCAN_OBJECT) {
+			if (jscan_value(s, &skip) != 0)
+				return -1;
+			if (!*bad) {
+				err_set(e, EX_PROTOCOL, "relay config list: "
+				    "items[%zu]: not a JSON object", i);
+				*bad = 1;
+			}
+			continue;
+		}
+		memset(f, 0, sizeof(f));
+		if (jscan_object(s) != 0)
+			return -1;
+		while ((m = jscan_member(s, &key)) == 1) {
+			k = api_lf_field(&key);
+			if (jscan_value(s, k < API_LF_N ? &f[k] : &skip) != 0)
+				return -1;
+		}
+		if (m < 0)
+			return -1;
+		api_lf_ctx(i, ctx, sizeof(ctx));
+		if (api_lf_config(f, ctx, &c, e) != 0) {
+			*bad = 1;
+			continue;
+		}
+		if (l->n == *cap) {
+			*cap = *cap == 0 ? 64 : *cap * 2;
+			l->items = xrealloc(l->items, *cap * sizeof(*l->items));
+		}
+		l->items[l->n++] = c;
+	}
+	return r;
+}
+
 int
 api_parse_list(const char *json, size_t len, struct relay_config_list *out,
     struct ldrt_err *e)
 {
+	static const char what[] = "relay config list";
 	struct relay_config_list l = RELAY_CONFIG_LIST_INIT;
-	struct json_object *o, *items;
-	char ctx[48];
-	size_t i, n;
-	int r = -1;
+	struct jscan s;
+	struct jscan_val skip;
+	struct jscan_str key;
+	size_t cap = 0;
+	int r, items = 0, bad = 0, object;
 
 	out->items = NULL;
 	out->n = 0;
-	if (api_json_parse(json, len, API_JSON_DEPTH, "relay config list",
-	    EX_PROTOCOL, &o, e) != 0)
+	if (api_json_precheck(json, len, what, EX_PROTOCOL, e) != 0)
 		return -1;
-	if (!json_object_is_type(o, json_type_object)) {
-		err_set(e, EX_PROTOCOL, "relay config list: not a JSON object");
-		goto out;
+	jscan_init(&s, json, len, API_JSON_DEPTH);
+	object = jscan_peek(&s) == JSCAN_OBJECT;
+	if (!object) {
+		if (jscan_value(&s, &skip) != 0)
+			goto syntax;
+	} else {
+		if (jscan_object(&s) != 0)
+			goto syntax;
+		while ((r = jscan_member(&s, &key)) == 1) {
+			if (!jscan_str_is(&key, "items")) {
+				if (jscan_value(&s, &skip) != 0)
+					goto syntax;
+				continue;
+			}
+			/* a repeated "items": the last one counts */
+			relay_config_list_release(&l);
+			cap = 0;
+			bad = 0;
+			err_clear(e);
+			items = jscan_peek(&s) == JSCAN_ARRAY;
+			if (!items && jscan_value(&s, &skip) != 0)
+				goto syntax;
+			if (items && api_lf_items(&s, &l, &cap, &bad, e) != 0)
+				goto syntax;
+		}
+		if (r < 0)
+			goto syntax;
 	}
-	if (!json_object_object_get_ex(o, "items", &items) ||
-	    !json_object_is_type(items, json_type_array)) {
-		err_set(e, EX_PROTOCOL, "relay config list: field 'items' is "
-		    "missing or not an array");
-		goto out;
-	}
-	n = json_object_array_length(items);
-	l.items = xcalloc(n, sizeof(*l.items));
-	for (i = 0; i < n; i++) {
-		snprintf(ctx, sizeof(ctx), "relay config list: items[%zu]", i);
-		if (api_config_from(json_object_array_get_idx(items, i), ctx,
-		    &l.items[i], e) != 0)
-			goto out;
-		l.n++;
+	if (jscan_end(&s) != 0)
+		goto syntax;
+	if (!object)
+		err_set(e, EX_PROTOCOL, "%s: not a JSON object", what);
+	else if (!items)
+		err_set(e, EX_PROTOCOL, "%s: field 'items' is missing or not "
+		    "an array", what);
+	if (!object || !items || bad) {
+		relay_config_list_release(&l);
+		return -1;
 	}
 	*out = l;
-	l.items = NULL;
-	l.n = 0;
-	r = 0;
-out:
+	return 0;
+syntax:
 	relay_config_list_release(&l);
-	json_object_put(o);
-	return r;
+	if (s.truncated)
+		return err_set(e, EX_PROTOCOL, "%s: truncated JSON (ends at "
+		    "offset %zu)", what, len);
+	if (strcmp(s.err, "trailing data") == 0)
+		return err_set(e, EX_PROTOCOL, "%s: trailing data at offset "
+		    "%zu", what, s.err_off);
+	return err_set(e, EX_PROTOCOL, "%s: invalid JSON at offset %zu: %s",
+	    what, s.err_off, s.err);
 }
 
 /* Identity fields are all optional: a wrong type counts as absent. */

@@ -264,6 +264,44 @@ static const struct {
 	{ "{\"items\":[" GOOD("") ",{\"_id\":\"x\"}]}", "items[1]: field" },
 	{ "{\"items\":[" GOOD(""), "truncated" },
 	{ "{\"items\":[]} {}", "trailing" },
+	/* the list is read with jscan: the same rules as api_parse_config */
+	{ "{\"items\":[{\"_id\":\"x\"}],\"z\":tru}", "invalid JSON at "
+	    "offset 27: invalid literal" },
+	{ "{\"items\":[{\"_id\":\"x\"}]", "truncated" },
+	{ "{\"items\":[" GOOD("") "],\"items\":5}", "'items'" },
+	{ "{\"items\":[" GOOD(",\"name\":\"a\\u0000b\"") "]}",
+	    "items[0]: field 'name' contains a NUL byte" },
+	{ "{\"items\":[" GOOD(",\"creationDate\":1.5") "]}",
+	    "'creationDate' is not an integer" },
+	{ "{\"items\":[" GOOD(",\"creationDate\":\"1x\"") "]}",
+	    "'creationDate' is not an integer" },
+	{ "{\"items\":[" GOOD(",\"creationDate\":\"1234567890123456789\"")
+	    "]}", "'creationDate' is not an integer" },
+	{ "{\"items\":[" GOOD(",\"lastModified\":-5") "]}",
+	    "'lastModified' is out of range" },
+	{ "{\"items\":[" GOOD(",\"lastModified\":9223372036854775807") "]}",
+	    "'lastModified' is out of range" },
+	{ "{\"items\":[" GOOD(",\"lastModified\":true") "]}",
+	    "'lastModified' is not an integer" },
+	{ "{\"items\":[" GOOD(",\"_id\":\"a b\"") "]}", "not a valid id" },
+	{ "{\"items\":[" GOOD(",\"_id\":5") "]}", "'_id' is not a string" },
+	{ "{\"items\":[" GOOD(",\"name\":null") "]}", "'name' is missing" },
+	{ "{\"items\":[" GOOD(",\"fullKey\":\"rel-\\u00e9\"") "]}",
+	    "'fullKey' is not a printable key" },
+	{ "{\"items\":[" GOOD(",\"fullKey\":[]") "]}",
+	    "'fullKey' is not a string" },
+	{ "{\"items\":[" GOOD(",\"policy\":{}") "]}",
+	    "'policy' is not an array" },
+	{ "{\"items\":[" GOOD(",\"policy\":null") "]}",
+	    "'policy' is missing" },
+	{ "{\"items\":[" GOOD("") ",]}", "invalid JSON" },
+	{ "{\"items\":[" GOOD("") "," GOOD(",\"name\":\"\xc0\x80\"") "]}",
+	    "invalid UTF-8 in string" },
+	{ "{\"items\":[" GOOD("") "],\"n\":01}", "invalid JSON" },
+	{ "{\"items\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+	    "]]]]]}", "nesting too deep" },
+	{ "{\"items\":[{\"_id\":\"x\"}, 7]}", "items[0]: field" },
+	{ "{\"items\":[" GOOD("") ", 7]}", "items[1]: not a JSON object" },
 };
 
 START_TEST(test_list_bad)
@@ -278,6 +316,51 @@ START_TEST(test_list_bad)
 	    "row %d: '%s' lacks '%s'", _i, e.msg, list_bad[_i].needle);
 	ck_assert_ptr_null(l.items);
 	ck_assert_uint_eq(l.n, 0);
+}
+END_TEST
+
+/* Field values through jscan: escapes, duplicates (the last counts),
+ * numeric strings, the policy without white space, and a long list. */
+START_TEST(test_list_fields)
+{
+	static const char j[] = "{\"\\u0069tems\":[{\"\\u005fid\":\"a_1\","
+	    "\"name\":\"old\",\"name\":\"caf\\u00e9 \\\"x\\\"\",\"policy\": [ {"
+	    "\"effect\" : \"allow\" } ],\"displayKey\":\"\\u0041BCD\","
+	    "\"creationDate\":\"017\",\"lastModified\":-0,\"fullKey\":"
+	    "\"rel-\\u0041\",\"_creator\":{\"_links\":{\"x\":[1,{}]}}}]}";
+	struct relay_config_list l = RELAY_CONFIG_LIST_INIT;
+	struct ldrt_err e = LDRT_ERR_INIT;
+	size_t n = 3000, i, len;
+	char *big, *p;
+
+	ck_assert_msg(api_parse_list(j, strlen(j), &l, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.items[0].id, "a_1");
+	ck_assert_str_eq(l.items[0].name, "caf\xc3\xa9 \"x\"");
+	ck_assert_str_eq(l.items[0].policy_json, "[{\"effect\":\"allow\"}]");
+	ck_assert_str_eq(l.items[0].display_key, "ABCD");
+	ck_assert_int_eq(l.items[0].creation_ms, 17);
+	ck_assert_int_eq(l.items[0].modified_ms, 0);
+	ck_assert_str_eq(l.items[0].full_key, "rel-A");
+	relay_config_list_release(&l);
+
+	big = p = malloc(n * 200 + 32);
+	p += sprintf(p, "{\"items\":[");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s{\"_id\":\"id%zu\",\"name\":\"n%zu\","
+		    "\"policy\":[],\"displayKey\":\"k\",\"creationDate\":%zu,"
+		    "\"lastModified\":%zu}", i > 0 ? "," : "", i, i, i, i + 1);
+	p += sprintf(p, "],\"totalCount\":%zu}", n);
+	len = (size_t)(p - big);
+	ck_assert_msg(api_parse_list(big, len, &l, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(l.n, n);
+	for (i = 0; i < n; i += 499) {
+		ck_assert_int_eq(l.items[i].creation_ms, (int64_t)i);
+		ck_assert_int_eq(l.items[i].modified_ms, (int64_t)i + 1);
+	}
+	ck_assert_str_eq(l.items[n - 1].name, "n2999");
+	relay_config_list_release(&l);
+	free(big);
 }
 END_TEST
 
@@ -592,6 +675,7 @@ api_suite(void)
 	tc = tcase_create("list");
 	tcase_add_loop_test(tc, test_list_ok, 0, LDRT_ARRAY_SIZE(list_ok));
 	tcase_add_loop_test(tc, test_list_bad, 0, LDRT_ARRAY_SIZE(list_bad));
+	tcase_add_test(tc, test_list_fields);
 	tcase_add_test(tc, test_identity);
 	suite_add_tcase(s, tc);
 
