@@ -24,4 +24,21 @@ struct relay_config;
 int	relay_note(const struct relay_config *rc, int64_t now_ms,
 	    int64_t *old_expiry_ms, char *buf, size_t len);
 
+/*
+ * For many configs at once (list, status): which ids have a journal or a
+ * state record, read with two directory listings, so that a config with
+ * no local state costs no file access.  If a listing fails, every config
+ * is looked up on its own, as by relay_note.
+ */
+struct relay_notes {
+	char	**journals;	/* sorted; NULL when not listed */
+	char	**records;
+	size_t	  nj, nr;
+};
+void	relay_notes_load(struct relay_notes *notes);
+void	relay_notes_release(struct relay_notes *notes);
+int	relay_note_in(const struct relay_notes *notes,
+	    const struct relay_config *rc, int64_t now_ms,
+	    int64_t *old_expiry_ms, char *buf, size_t len);
+
 #endif

@@ -229,6 +229,8 @@ int	state_journal_clear(const char *id, struct ldrt_err *e);
  * (state_list_free()); *n its length (n may be NULL).
  */
 int	state_journal_list(char ***ids, size_t *n, struct ldrt_err *e);
+/* The same for the state records (relays/). */
+int	state_record_list(char ***ids, size_t *n, struct ldrt_err *e);
 void	state_list_free(char **ids);
 
 /*

@@ -32,28 +32,45 @@ const struct cmd_entry cmd_list_entry = {
 };
 
 static int
-cmd_list_stored(const struct store_item *items, size_t n, const char *id)
+cmd_list_cmp_id(const void *a, const void *b)
 {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The relay ids with a stored key, sorted for cmd_list_stored. */
+static char **
+cmd_list_stored_ids(const struct store_item *items, size_t n, size_t *nids)
+{
+	char **ids = xcalloc(n + 1, sizeof(*ids));
 	size_t i;
 
+	*nids = 0;
 	for (i = 0; i < n; i++)
-		if (items[i].relay_id != NULL && strcmp(items[i].relay_id,
-		    id) == 0)
-			return 1;
-	return 0;
+		if (items[i].relay_id != NULL)
+			ids[(*nids)++] = items[i].relay_id;
+	qsort(ids, *nids, sizeof(*ids), cmd_list_cmp_id);
+	return ids;
+}
+
+static int
+cmd_list_stored(char **ids, size_t n, const char *id)
+{
+	return bsearch(&id, ids, n, sizeof(*ids), cmd_list_cmp_id) != NULL;
 }
 
 static void
-cmd_list_json(const struct relay_config_list *l, const struct store_item *it,
-    size_t nit)
+cmd_list_json(const struct relay_config_list *l, char **stored, size_t ns)
 {
 	struct json_object *arr = json_object_new_array(), *o;
+	struct relay_notes notes;
 	char buf[40], note[512];
 	int64_t now = time_now_ms(), old;
 	size_t i;
 
+	relay_notes_load(&notes);
 	for (i = 0; i < l->n; i++) {
-		relay_note(&l->items[i], now, &old, note, sizeof(note));
+		relay_note_in(&notes, &l->items[i], now, &old, note,
+		    sizeof(note));
 		o = json_object_new_object();
 		json_object_object_add(o, "id",
 		    json_object_new_string(l->items[i].id));
@@ -65,7 +82,7 @@ cmd_list_json(const struct relay_config_list *l, const struct store_item *it,
 		json_object_object_add(o, "created_at",
 		    json_object_new_string(buf));
 		json_object_object_add(o, "stored", json_object_new_boolean(
-		    cmd_list_stored(it, nit, l->items[i].id)));
+		    cmd_list_stored(stored, ns, l->items[i].id)));
 		time_format_ms(old, buf, sizeof(buf));
 		json_object_object_add(o, "old_key_expires_at", old > 0 ?
 		    json_object_new_string(buf) : NULL);
@@ -73,15 +90,47 @@ cmd_list_json(const struct relay_config_list *l, const struct store_item *it,
 		    json_object_new_string(note) : NULL);
 		json_object_array_add(arr, o);
 	}
+	relay_notes_release(&notes);
 	puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(arr);
 }
 
+struct cmd_list_line {
+	char	*buf;
+	size_t	 len, cap;
+};
+
 static void
-cmd_list_text(const struct relay_config_list *l, const struct store_item *it,
-    size_t nit)
+cmd_list_reserve(struct cmd_list_line *ln, size_t n)
 {
+	if (ln->cap - ln->len > n)
+		return;
+	ln->cap = ln->len + n + 256;
+	ln->buf = xrealloc(ln->buf, ln->cap);
+}
+
+/* Appends s to the line, padded with spaces to w bytes (as "%-*s"), and
+ * the two spaces between columns unless it is the last. */
+static void
+cmd_list_col(struct cmd_list_line *ln, const char *s, size_t w, int last)
+{
+	size_t n = strlen(s), pad = n < w ? w - n : 0;
+
+	cmd_list_reserve(ln, n + pad + 2);
+	memcpy(ln->buf + ln->len, s, n);
+	ln->len += n;
+	if (last)
+		return;
+	memset(ln->buf + ln->len, ' ', pad + 2);
+	ln->len += pad + 2;
+}
+
+static void
+cmd_list_text(const struct relay_config_list *l, char **stored, size_t ns)
+{
+	struct cmd_list_line ln = { NULL, 0, 0 };
+	struct relay_notes notes;
 	size_t i, w = 4;
 	char buf[40], note[512];
 	int64_t now = time_now_ms(), old;
@@ -93,16 +142,25 @@ cmd_list_text(const struct relay_config_list *l, const struct store_item *it,
 		w = 40;
 	printf("%-24s  %-*s  %-4s  %-20s  %-6s  %s\n", "ID", (int)w, "NAME",
 	    "KEY", "CREATED", "STORED", "NOTE");
+	relay_notes_load(&notes);
 	for (i = 0; i < l->n; i++) {
-		if (relay_note(&l->items[i], now, &old, note, sizeof(note)) &
-		    RELAY_NOTE_WARN)
+		if (relay_note_in(&notes, &l->items[i], now, &old, note,
+		    sizeof(note)) & RELAY_NOTE_WARN)
 			log_warn("relay '%s': %s", l->items[i].name, note);
 		time_format_ms(l->items[i].creation_ms, buf, sizeof(buf));
-		printf("%-24s  %-*s  %-4s  %-20s  %-6s  %s\n", l->items[i].id,
-		    (int)w, l->items[i].name, l->items[i].display_key, buf,
-		    cmd_list_stored(it, nit, l->items[i].id) ? "yes" : "no",
-		    note[0] != '\0' ? note : "-");
+		ln.len = 0;
+		cmd_list_col(&ln, l->items[i].id, 24, 0);
+		cmd_list_col(&ln, l->items[i].name, w, 0);
+		cmd_list_col(&ln, l->items[i].display_key, 4, 0);
+		cmd_list_col(&ln, buf, 20, 0);
+		cmd_list_col(&ln, cmd_list_stored(stored, ns, l->items[i].id) ?
+		    "yes" : "no", 6, 0);
+		cmd_list_col(&ln, note[0] != '\0' ? note : "-", 0, 1);
+		ln.buf[ln.len++] = '\n';
+		fwrite(ln.buf, 1, ln.len, stdout);
 	}
+	relay_notes_release(&notes);
+	free(ln.buf);
 }
 
 static int
@@ -111,10 +169,11 @@ cmd_list_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 	struct relay_config_list l = RELAY_CONFIG_LIST_INIT;
 	struct store_item *items = NULL;
 	struct store_key pat;
+	char **stored = NULL;
 	struct option *lo;
 	struct store *s;
 	struct api *a;
-	size_t n = 0;
+	size_t n = 0, ns = 0;
 	int opt, r, json = 0, ret = -1;
 
 	lo = cli_longopts(cmd_list_opts, NULL);
@@ -142,12 +201,14 @@ cmd_list_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 	pat.api_host = ctx->api_host;
 	if (store_list(s, &pat, &items, &n, e) != 0)
 		goto out;
+	stored = cmd_list_stored_ids(items, n, &ns);
 	if (json)
-		cmd_list_json(&l, items, n);
+		cmd_list_json(&l, stored, ns);
 	else
-		cmd_list_text(&l, items, n);
+		cmd_list_text(&l, stored, ns);
 	ret = 0;
 out:
+	free(stored);
 	store_items_free(items, n);
 	relay_config_list_release(&l);
 	free(lo);

@@ -108,20 +108,23 @@ cmd_status_gather(struct ldrt_ctx *ctx, struct status_report *rep)
 static void
 cmd_status_relays_text(const struct status_report *rep)
 {
+	struct relay_notes notes;
 	int64_t now = time_now_ms(), old;
 	char note[512];
 	size_t i;
 
 	printf("relays:       %zu\n", rep->relays.n);
+	relay_notes_load(&notes);
 	for (i = 0; i < rep->relays.n; i++) {
-		if (relay_note(&rep->relays.items[i], now, &old, note,
-		    sizeof(note)) & RELAY_NOTE_WARN)
+		if (relay_note_in(&notes, &rep->relays.items[i], now, &old,
+		    note, sizeof(note)) & RELAY_NOTE_WARN)
 			log_warn("relay '%s': %s", rep->relays.items[i].name,
 			    note);
 		if (note[0] != '\0')
 			printf("  %s (%s): %s\n", rep->relays.items[i].name,
 			    rep->relays.items[i].id, note);
 	}
+	relay_notes_release(&notes);
 }
 
 static void
@@ -169,12 +172,14 @@ static struct json_object *
 cmd_status_relays_json(const struct status_report *rep)
 {
 	struct json_object *arr = json_object_new_array(), *r;
+	struct relay_notes notes;
 	int64_t now = time_now_ms(), old;
 	char note[512], t[40];
 	size_t i;
 
+	relay_notes_load(&notes);
 	for (i = 0; i < rep->relays.n; i++) {
-		relay_note(&rep->relays.items[i], now, &old, note,
+		relay_note_in(&notes, &rep->relays.items[i], now, &old, note,
 		    sizeof(note));
 		r = json_object_new_object();
 		json_add_str(r, "id", rep->relays.items[i].id);
@@ -184,6 +189,7 @@ cmd_status_relays_json(const struct status_report *rep)
 		json_add_str(r, "note", note[0] != '\0' ? note : NULL);
 		json_object_array_add(arr, r);
 	}
+	relay_notes_release(&notes);
 	return arr;
 }
 

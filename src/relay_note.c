@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -15,9 +16,51 @@
 #include "state.h"
 #include "timeutil.h"
 
+void
+relay_notes_load(struct relay_notes *notes)
+{
+	memset(notes, 0, sizeof(*notes));
+	if (state_journal_list(&notes->journals, &notes->nj, NULL) != 0 ||
+	    state_record_list(&notes->records, &notes->nr, NULL) != 0)
+		relay_notes_release(notes);
+}
+
+void
+relay_notes_release(struct relay_notes *notes)
+{
+	state_list_free(notes->journals);
+	state_list_free(notes->records);
+	memset(notes, 0, sizeof(*notes));
+}
+
+static int
+relay_notes_cmp(const void *a, const void *b)
+{
+	return strcmp(a, *(char *const *)b);
+}
+
+/* Whether notes says for certain that id has no local state. */
+static int
+relay_notes_none(const struct relay_notes *notes, const char *id)
+{
+	if (notes == NULL || notes->journals == NULL ||
+	    notes->records == NULL)
+		return 0;
+	return bsearch(id, notes->journals, notes->nj, sizeof(char *),
+	    relay_notes_cmp) == NULL && bsearch(id, notes->records,
+	    notes->nr, sizeof(char *), relay_notes_cmp) == NULL;
+}
+
 int
 relay_note(const struct relay_config *rc, int64_t now_ms,
     int64_t *old_expiry_ms, char *buf, size_t len)
+{
+	return relay_note_in(NULL, rc, now_ms, old_expiry_ms, buf, len);
+}
+
+int
+relay_note_in(const struct relay_notes *notes, const struct relay_config *rc,
+    int64_t now_ms, int64_t *old_expiry_ms, char *buf, size_t len)
 {
 	struct ldrt_err e = LDRT_ERR_INIT;
 	struct state_record rec;
@@ -27,6 +70,11 @@ relay_note(const struct relay_config *rc, int64_t now_ms,
 	int flags = 0;
 
 	*old_expiry_ms = 0;
+	if (relay_notes_none(notes, rc->id)) {
+		if (len > 0)
+			buf[0] = '\0';
+		return 0;
+	}
 	st = rotate_relay_local_state(rc->id, rc->display_key, now_ms, buf,
 	    len);
 	if (st != ROTATE_LOCAL_NONE && st != ROTATE_LOCAL_GRACE)

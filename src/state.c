@@ -79,6 +79,8 @@ static void	 state_sweep_temps(const char *, const char *);
 static int	 state_journal_write(const struct state_journal *, int,
 		    struct ldrt_err *);
 static int	 state_cmp_str(const void *, const void *);
+static int	 state_list_dir(const char *, char ***, size_t *,
+		    struct ldrt_err *);
 
 /* ---- the directory ----------------------------------------------------- */
 
@@ -1166,6 +1168,19 @@ state_cmp_str(const void *a, const void *b)
 int
 state_journal_list(char ***ids, size_t *n, struct ldrt_err *e)
 {
+	return state_list_dir("journal", ids, n, e);
+}
+
+int
+state_record_list(char ***ids, size_t *n, struct ldrt_err *e)
+{
+	return state_list_dir("relays", ids, n, e);
+}
+
+/* The ids of the ID.json files in subdirectory sub, sorted. */
+static int
+state_list_dir(const char *sub, char ***ids, size_t *n, struct ldrt_err *e)
+{
 	struct dirent *d;
 	DIR	*dir = NULL;
 	char	*dpath = NULL, **v = NULL, *stem;
@@ -1175,7 +1190,7 @@ state_journal_list(char ***ids, size_t *n, struct ldrt_err *e)
 	*ids = NULL;
 	if (n != NULL)
 		*n = 0;
-	if (state_open_dir("journal", &dfd, &dpath, e) != 0)
+	if (state_open_dir(sub, &dfd, &dpath, e) != 0)
 		goto out;
 	if ((dir = fdopendir(dfd)) == NULL) {
 		err_set(e, EX_IOERR, "cannot read '%s': %s", dpath,

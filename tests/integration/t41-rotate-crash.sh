@@ -53,6 +53,7 @@ EOF
 ldrt_login
 ldrt_create cr
 ID=$CREATED_ID
+PLAIN_ID=$(fake_seed plain | fake_json_get - "d['_id']")
 t_run rotate cr
 expect_rc 0 "setup: a first rotation writes the env file"
 
@@ -66,6 +67,25 @@ for point in after-journal after-reset-before-store \
 	expect_rc 137 "$point: the process is killed (SIGKILL)"
 	[ -e "$SD/journal/$ID.json" ]
 	ok $? "$point: the journal is left behind"
+	if [ "$point" = after-journal ]; then
+		# list and status read the journal directory once for all
+		t_run list
+		expect_out_match "^$ID +cr .*rotation interrupted \(.*\): run 'ld-relay-token rotate --repair $ID'\$" \
+		    "list notes the unfinished rotation"
+		expect_out_match "^$PLAIN_ID +plain .* no +-\$" \
+		    "list: a config with no local state has no note"
+		t_run status
+		expect_out_match "^  cr \($ID\): rotation interrupted" \
+		    "status notes the unfinished rotation"
+		t_run list --json
+		python3 - "$T/out" "$ID" "$PLAIN_ID" <<'PY'
+import json, sys
+d = {c["id"]: c for c in json.load(open(sys.argv[1]))}
+assert d[sys.argv[2]]["note"].startswith("rotation interrupted"), d
+assert d[sys.argv[3]]["note"] is None, d
+PY
+		ok $? "list --json: the note of the one, none for the other"
+	fi
 	t_run rotate cr --repair
 	expect_rc 0 "$point: rotate --repair exits 0"
 	consistent cr "$T/cr.env" "$K" \
