@@ -246,6 +246,14 @@ time_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Two digits of v (0..99). */
+static void
+time_put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
 void
 time_format_ms(int64_t ms, char *buf, size_t len)
 {
@@ -259,6 +267,24 @@ time_format_ms(int64_t ms, char *buf, size_t len)
 	days = secs / 86400 - (secs % 86400 < 0);
 	rem = secs - days * 86400;
 	time_civil_from_days(days, &y, &m, &d);
+	if (y >= 0 && y <= 9999 && len >= 21) {
+		/* the common case by hand: list formats thousands */
+		time_put2(buf, (int)(y / 100));
+		time_put2(buf + 2, (int)(y % 100));
+		buf[4] = '-';
+		time_put2(buf + 5, m);
+		buf[7] = '-';
+		time_put2(buf + 8, d);
+		buf[10] = 'T';
+		time_put2(buf + 11, (int)(rem / 3600));
+		buf[13] = ':';
+		time_put2(buf + 14, (int)(rem / 60 % 60));
+		buf[16] = ':';
+		time_put2(buf + 17, (int)(rem % 60));
+		buf[19] = 'Z';
+		buf[20] = '\0';
+		return;
+	}
 	snprintf(buf, len, "%04" PRId64 "-%02d-%02dT%02d:%02d:%02dZ", y, m, d,
 	    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
 }
