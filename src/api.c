@@ -502,7 +502,7 @@ static int
 api_lf_int64(const struct jscan_val *v, const char *key, const char *ctx,
     int64_t *out, struct ldrt_err *e)
 {
-	char buf[32];
+	char buf[128];	/* room for 18 digits written as \u escapes */
 	size_t n;
 
 	*out = 0;

@@ -326,7 +326,7 @@ START_TEST(test_list_fields)
 	static const char j[] = "{\"\\u0069tems\":[{\"\\u005fid\":\"a_1\","
 	    "\"name\":\"old\",\"name\":\"caf\\u00e9 \\\"x\\\"\",\"policy\": [ {"
 	    "\"effect\" : \"allow\" } ],\"displayKey\":\"\\u0041BCD\","
-	    "\"creationDate\":\"017\",\"lastModified\":-0,\"fullKey\":"
+	    "\"creationDate\":\"0\\u0031\\u0037\",\"lastModified\":-0,\"fullKey\":"
 	    "\"rel-\\u0041\",\"_creator\":{\"_links\":{\"x\":[1,{}]}}}]}";
 	struct relay_config_list l = RELAY_CONFIG_LIST_INIT;
 	struct ldrt_err e = LDRT_ERR_INIT;
