@@ -320,6 +320,8 @@ class State:
                       "control_tls_handshakes": 0, "requests": 0,
                       "control_requests": 0}
         self.conn_seq = 0
+        self.inflight = 0        # API requests being answered (/_fake/idle)
+        self.idle_cv = threading.Condition()
         self.rl = {}             # (route, window) -> count
         self.other_port = None
         self.scheme = "http" if args.plain_http else "https"
@@ -668,7 +670,17 @@ class ApiHandler(BaseHandler):
                 return self.send(berr[0], jdump(error_body(berr[0], message=berr[1])),
                                  close=True)
             return self.control(self.command, path, q, body)
+        with st.idle_cv:
+            st.inflight += 1
+        try:
+            return self.api_request(path, qs, q, body, berr)
+        finally:
+            with st.idle_cv:
+                st.inflight -= 1
+                st.idle_cv.notify_all()
 
+    def api_request(self, path, qs, q, body, berr):
+        st = self.st
         method = self.command
         override = self.headers.get("X-HTTP-Method-Override")
         if method == "POST" and override and override.upper() in ("PATCH", "DELETE", "PUT"):
@@ -1166,6 +1178,18 @@ class ApiHandler(BaseHandler):
         if exp is not None:
             out["expiresAt"] = exp
         return 200, out
+
+    def c_idle(self, method, q, o):
+        """Waits until no API request is being answered (a delayed one
+        included), at most ?timeout= seconds (default 10)."""
+        if method != "GET":
+            return None
+        timeout = float(q.get("timeout", ["10"])[0])
+        st = self.st
+        with st.idle_cv:
+            idle = st.idle_cv.wait_for(lambda: st.inflight == 0, timeout)
+            n = st.inflight
+        return (200 if idle else 503), {"idle": idle, "inflight": n}
 
     def c_stats(self, method, q, o):
         st = self.st

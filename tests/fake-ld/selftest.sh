@@ -560,6 +560,25 @@ fake_req GET "$C/$ID1" tok-admin >/dev/null
 t "delay when=after: reset applied though the client timed out" \
     eval '[ "$code" = 000 ] && [ "$(jb "d[\"displayKey\"]")" != "$dk" ]'
 
+# /_fake/idle: a test waits for a request its client gave up on, no sleep
+fake_fault '{"action":"delay","seconds":2}' >/dev/null
+code=$(FAKE_REQ_TIMEOUT=0.2 fake_req GET "$C" tok-admin)
+t_is "$code $(fake__curl -o /dev/null -w '%{http_code}' \
+    "$FAKE_URL/_fake/idle?timeout=0.05")" "000 503" \
+    "idle: 503 while a delayed request is still being answered"
+t0=$(ms)
+fake_wait_idle 10
+r=$?
+t1=$(ms)
+t "idle: returns once the delayed request is answered" \
+    eval '[ "$r" = 0 ] && [ $((t1 - t0)) -ge 500 ]'
+t0=$(ms)
+fake_wait_idle 5
+r=$?
+t1=$(ms)
+t "idle: at once when nothing is in flight" \
+    eval '[ "$r" = 0 ] && [ $((t1 - t0)) -lt 1000 ]'
+
 dk=$(fake_req GET "$C/$ID1" tok-admin >/dev/null; jb 'd["displayKey"]')
 fake_clear_log
 fake_fault '{"path":"/reset$","action":"apply_then_drop"}' >/dev/null

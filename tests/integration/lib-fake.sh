@@ -284,6 +284,13 @@ fake_stats() {
 	fake_ctl GET /_fake/stats
 }
 
+# fake_wait_idle [SECONDS]: wait until the fake answers no API request (a
+# delayed one the client gave up on included); status 1 if it is still busy
+# after SECONDS (default 10).
+fake_wait_idle() {
+	fake_ctl GET "/_fake/idle?timeout=${1:-10}" >/dev/null
+}
+
 # fake_clock OFFSET_MS: set the server clock to real time + OFFSET_MS.
 fake_clock() {
 	fake_ctl POST /_fake/clock "{\"offset_ms\": $1}" >/dev/null

@@ -169,10 +169,11 @@ stored_key() {
 	local k rc
 	k=$("$LDRT" get "$1" 2>"$T/get.err")
 	rc=$?
-	# 67: not stored; anything else but 0 is a transient keyring failure
+	# 67: not stored; anything else but 0 failed to read the keyring:
+	# noted, and read once more (seen once in hundreds of runs, under
+	# four workers on two CPUs)
 	if [ "$rc" != 0 ] && [ "$rc" != 67 ]; then
 		t_diag "get $1 failed once (rc $rc): $(head -c 300 "$T/get.err")"
-		sleep 0.5
 		k=$("$LDRT" get "$1" 2>"$T/get.err")
 		rc=$?
 	fi
@@ -191,11 +192,9 @@ cell_ok() {
 	done
 	ok $st "$cell: no secret in stdout or stderr"
 	# the stored token is still the admin token
-	# (a failed read of the keyring is retried once and noted: that is
-	# the keyring daemon under load, not a changed token)
+	# (a failed read of the keyring is noted and read once more)
 	if ! k=$("$LDRT" token 2>"$T/token.err"); then
 		t_diag "$cell: token read failed once: $(head -c 300 "$T/token.err")"
-		sleep 0.5
 		k=$("$LDRT" token 2>"$T/token.err")
 	fi
 	[ "$k" = "$ADMIN_TOKEN" ]
@@ -268,8 +267,10 @@ run_cell() {
 	fake_clear_faults
 	[ "$fault" = refused ] && fwd_start "$FWD_PORT"
 	if [ "$fault" = timeout ]; then
-		# let the fake finish the delayed request before checking
-		sleep 1.2
+		# the fake may still be answering the request the tool gave up
+		# on: wait for it before checking the state it may change
+		fake_wait_idle 10
+		ok $? "$cell: the fake finished the request the tool gave up on"
 	fi
 	case "|$want|" in
 	*"|$RC|"*) ok 0 "$cell: exit status $want" ;;
