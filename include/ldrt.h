@@ -31,6 +31,18 @@ int	err_prefix(struct ldrt_err *e, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	err_clear(struct ldrt_err *e);
 
+/*
+ * Text from elsewhere (the API's names, a state file) made safe to print
+ * on a terminal: every control character (C0, DEL, and C1 written in
+ * UTF-8) becomes '?', byte for byte, so column widths do not change and
+ * no escape sequence reaches the terminal.  Other UTF-8 is kept.
+ * text_safe_dup returns a sanitized copy (NULL gives ""; free it).
+ */
+void	 text_sanitize(char *s);
+/* The same, and newlines, CRs and tabs become spaces: one line. */
+void	 text_oneline(char *s);
+char	*text_safe_dup(const char *s);
+
 /* Die on out-of-memory (the only condition where we abort). */
 void	*xmalloc(size_t n);
 void	*xcalloc(size_t nmemb, size_t size);

@@ -156,6 +156,9 @@ cmd_list_text(const struct relay_config_list *l, char **stored, size_t ns)
 		cmd_list_col(&ln, cmd_list_stored(stored, ns, l->items[i].id) ?
 		    "yes" : "no", 6, 0);
 		cmd_list_col(&ln, note[0] != '\0' ? note : "-", 0, 1);
+		cmd_list_reserve(&ln, 2);
+		ln.buf[ln.len] = '\0';
+		text_sanitize(ln.buf);	/* names come from the API */
 		ln.buf[ln.len++] = '\n';
 		fwrite(ln.buf, 1, ln.len, stdout);
 	}

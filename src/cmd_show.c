@@ -117,6 +117,11 @@ cmd_show_exec(struct ldrt_ctx *ctx, int argc, char **argv, struct ldrt_err *e)
 		    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
+		/* the API's text, printed on a terminal */
+		text_sanitize(rc.name);
+		text_sanitize(rc.display_key);
+		text_sanitize(rc.policy_json);
+		text_sanitize(note);
 		printf("id:           %s\n", rc.id);
 		printf("name:         %s\n", rc.name);
 		printf("display key:  %s\n", rc.display_key);

@@ -120,9 +120,12 @@ cmd_status_relays_text(const struct status_report *rep)
 		    note, sizeof(note)) & RELAY_NOTE_WARN)
 			log_warn("relay '%s': %s", rep->relays.items[i].name,
 			    note);
-		if (note[0] != '\0')
+		if (note[0] != '\0') {
+			text_sanitize(rep->relays.items[i].name);
+			text_sanitize(note);
 			printf("  %s (%s): %s\n", rep->relays.items[i].name,
 			    rep->relays.items[i].id, note);
+		}
 	}
 	relay_notes_release(&notes);
 }
@@ -147,6 +150,15 @@ cmd_status_text(struct ldrt_ctx *ctx, const struct status_report *rep)
 	printf("api:          %s%s%s\n", rep->api,
 	    rep->api_msg[0] != '\0' ? ": " : "", rep->api_msg);
 	if (rep->have_id) {
+		/* the API's text, printed on a terminal */
+		if (rep->id.token_name != NULL)
+			text_sanitize(rep->id.token_name);
+		if (rep->id.token_kind != NULL)
+			text_sanitize(rep->id.token_kind);
+		if (rep->id.account_id != NULL)
+			text_sanitize(rep->id.account_id);
+		if (rep->id.member_id != NULL)
+			text_sanitize(rep->id.member_id);
 		printf("caller:       %s%s%s%s\n",
 		    rep->id.token_name != NULL ? rep->id.token_name : "-",
 		    rep->id.token_kind != NULL ? " (" : "",

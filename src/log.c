@@ -6,7 +6,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "ldrt.h"
 #include "log.h"
 
 static int log_quiet;
@@ -44,12 +46,28 @@ log_prog(void)
 	return log_name;
 }
 
+/* One line on stderr, whatever the arguments hold (names from the API,
+ * paths): newlines become spaces, other control characters '?'. */
 static void
 log_vline(const char *tag, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", log_name, tag);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char buf[1024], *m = buf;
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n >= (int)sizeof(buf)) {
+		m = xmalloc((size_t)n + 1);
+		vsnprintf(m, (size_t)n + 1, fmt, aq);
+	}
+	va_end(aq);
+	if (n < 0)
+		buf[0] = '\0';
+	text_oneline(m);
+	fprintf(stderr, "%s: %s%s\n", log_name, tag, m);
+	if (m != buf)
+		free(m);
 }
 
 void

@@ -9,12 +9,40 @@
 
 #include "ldrt.h"
 
-static void
-err_oneline(char *s)
+void
+text_oneline(char *s)
 {
-	for (; *s != '\0'; s++)
-		if (*s == '\n' || *s == '\r' || *s == '\t')
-			*s = ' ';
+	char *p;
+
+	for (p = s; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	text_sanitize(s);
+}
+
+void
+text_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	for (; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			p[0] = '?';	/* a C1 control (U+0080..U+009F) */
+			p[1] = '?';
+			p++;
+		}
+	}
+}
+
+char *
+text_safe_dup(const char *s)
+{
+	char *d = xstrdup(s != NULL ? s : "");
+
+	text_sanitize(d);
+	return d;
 }
 
 /* Appends src to the NUL-terminated dst of size cap, truncating. */
@@ -42,7 +70,7 @@ err_set(struct ldrt_err *e, int ex, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
-	err_oneline(e->msg);
+	text_oneline(e->msg);
 	return -1;
 }
 
@@ -63,7 +91,7 @@ err_prefix(struct ldrt_err *e, const char *fmt, ...)
 	err_append(e->msg, sizeof(e->msg), pre);
 	err_append(e->msg, sizeof(e->msg), ": ");
 	err_append(e->msg, sizeof(e->msg), old);
-	err_oneline(e->msg);
+	text_oneline(e->msg);
 	return -1;
 }
 

@@ -174,6 +174,28 @@ t_run list
 expect_out_match "^$ID +prod +${KEY2: -4} .* yes +-$" "after import the note is gone"
 KEY=$KEY2
 
+# ---- the API's text never drives the terminal ------------------------------
+# a config named with an escape sequence, a C1 CSI and a newline
+EVIL_ID=$(printf '{"name":"evil\\u001b]0;pwned\\u0007\\u009b2J\\nx"}' |
+    fake_ctl POST /_fake/configs - | fake_json_get - "d['_id']")
+t_run list
+expect_rc 0 "list with a hostile config name exits 0"
+expect_out_match "^$EVIL_ID +evil\?\]0;pwned\?\?\?2J\?x " \
+    "list prints the name with each control character as '?'"
+LC_ALL=C grep -q -a $'[\x01-\x09\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]' "$T/out"
+ok $((!$?)) "list's output has no control character but newlines"
+t_run show "$EVIL_ID"
+expect_out_match "^name: +evil\?\]0;pwned\?\?\?2J\?x\$" "show too"
+LC_ALL=C grep -q -a $'[\x01-\x09\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]' "$T/out" "$T/err"
+ok $((!$?)) "show's output has no control character but newlines"
+t_run show "$EVIL_ID" --json
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["name"] == "evil\x1b]0;pwned\x07\x9b2J\nx"' "$T/out"
+ok $? "show --json keeps the name exactly (JSON escapes it)"
+t_run delete "$EVIL_ID" --yes
+expect_rc 0 "the hostile config is deleted"
+LC_ALL=C grep -q -a $'[\x01-\x09\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]' "$T/out" "$T/err"
+ok $((!$?)) "delete's messages have no control character but newlines"
+
 # ---- create with an output format ------------------------------------------
 t_run create staging --policy "$T/policy.json" --format raw
 expect_rc 0 "create --format raw exits 0"
