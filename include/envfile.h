@@ -9,6 +9,11 @@
  * atomic_write() writes a temp file in the same directory (O_CREAT|O_EXCL,
  * 0600), fsyncs it, gives it the original's mode/owner/group (or new_mode
  * for a new file), renames it over the target and fsyncs the directory.
+ * The temp file is DIR/.BASE.XXXXXX, held under flock(LOCK_EX) from its
+ * creation, before any byte is written, until it is renamed or unlinked.
+ * After a write, temp files of the same target that a killed writer left
+ * (same name pattern, regular, ours, one link, not locked by anyone) are
+ * unlinked; this sweep is best effort and never fails the write.
  */
 #ifndef LDRT_ENVFILE_H
 #define LDRT_ENVFILE_H
@@ -40,8 +45,8 @@ enum atomic_result { ATOMIC_WRITTEN, ATOMIC_UNCHANGED };
  * other non-regular file is EX_DATAERR.  When path already holds exactly
  * data nothing is written and *res is ATOMIC_UNCHANGED (mtime and inode
  * stay).  A missing directory is EX_NOINPUT, EACCES/EPERM/EROFS EX_NOPERM,
- * other failures EX_IOERR; on failure the original is intact and no temp
- * file is left.  If the owner cannot be kept (not root) that is EX_NOPERM
+ * other failures EX_IOERR (EX_TEMPFAIL if sweepers keep taking the temp
+ * file); on failure the original is intact and no temp file is left.  If the owner cannot be kept (not root) that is EX_NOPERM
  * unless the uid already matches (only the group differs: a warning).
  * With ATOMIC_ALLOW_INPLACE, a rename failing with EBUSY or EXDEV (a bind
  * mounted file) is followed by an in-place rewrite under flock, with a
@@ -60,7 +65,9 @@ int	envfile_read(const char *path, int flags, char **data, size_t *len,
 int	envfile_update(const char *path, const char *var, const char *line,
 	    int flags, enum atomic_result *res, struct ldrt_err *e);
 
-/* For tests only: the rename(2) atomic_write() uses. */
+/* For tests only: the rename(2) atomic_write() uses, and a hook called
+ * with the temp file's path between its creation and its flock. */
 extern int (*atomic_rename_fn)(const char *, const char *);
+extern void (*atomic_created_fn)(const char *);
 
 #endif

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,8 +41,11 @@
 #include "secret.h"
 
 #define ENVFILE_MAX	(1024 * 1024)	/* larger env files are refused */
+#define ATOMIC_TMP_TRIES 10		/* temp names lost to a sweeper */
+#define ATOMIC_TMP_XLEN	6		/* mkostemp()'s XXXXXX */
 
 int (*atomic_rename_fn)(const char *, const char *) = rename;
+void (*atomic_created_fn)(const char *) = NULL;
 
 /* A growable byte buffer that grows by allocate-copy-wipe. */
 struct obuf {
@@ -67,6 +71,10 @@ static int	 atomic_fill(int, const char *, const void *, size_t, mode_t,
 static int	 atomic_inplace(const char *, const void *, size_t,
 		    struct ldrt_err *);
 static int	 fsync_dir(const char *, struct ldrt_err *);
+static int	 atomic_mktemp(const char *, const char *, char **, int *,
+		    struct ldrt_err *);
+static int	 atomic_is_temp(const char *, const char *);
+static void	 atomic_sweep(const char *, const char *);
 
 static void
 obuf_add(struct obuf *b, const void *s, size_t n)
@@ -482,13 +490,130 @@ fsync_dir(const char *dir, struct ldrt_err *e)
 	return r;
 }
 
+/*
+ * The temp file protocol.  A writer holds flock(LOCK_EX) on its temp file
+ * DIR/.BASE.XXXXXX from before its first byte until the name is gone
+ * (renamed or unlinked), and only then lets go.  A temp file nobody holds
+ * a lock on was left by a writer that died, or was just created by one
+ * that has not locked it yet.  atomic_sweep() unlinks such a file only
+ * while it holds the lock and after checking that the name still is the
+ * file it locked; the new writer, once it holds its lock, checks the same
+ * and, if a sweeper took the file, starts again with a new name.  A name
+ * that is not (or no longer) ours is never unlinked: mkostemp() may have
+ * given it to another writer since.
+ */
+
+/*
+ * Creates DIR/.BASE.XXXXXX (O_EXCL, 0600), locks it and checks that the
+ * name is still that file; *tmp and *fd set on success.  A file lost to a
+ * sweeper is closed and another name tried.  When flock() fails otherwise
+ * than with EWOULDBLOCK (no locks on this file system) the file is used
+ * unlocked: a sweeper cannot lock it either, so it leaves it alone.
+ */
+static int
+atomic_mktemp(const char *dir, const char *base, char **tmpp, int *fdp,
+    struct ldrt_err *e)
+{
+	struct stat fst, pst;
+	char *tmp;
+	int fd, i, lk, oerrno;
+
+	*tmpp = NULL;
+	*fdp = -1;
+	for (i = 0; i < ATOMIC_TMP_TRIES; i++) {
+		tmp = xasprintf("%s/.%s.XXXXXX", dir, base);
+		if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {	/* O_EXCL, 0600 */
+			oerrno = errno;
+			free(tmp);
+			return err_set(e, errno_ex(oerrno), "cannot create a "
+			    "file in '%.200s': %s", dir, strerror(oerrno));
+		}
+		if (atomic_created_fn != NULL)
+			atomic_created_fn(tmp);
+		while ((lk = flock(fd, LOCK_EX | LOCK_NB)) != 0 &&
+		    errno == EINTR)
+			;
+		/* EWOULDBLOCK: a sweeper holds it and is unlinking it */
+		if ((lk == 0 || errno != EWOULDBLOCK) &&
+		    fstat(fd, &fst) == 0 && lstat(tmp, &pst) == 0 &&
+		    fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino) {
+			*tmpp = tmp;
+			*fdp = fd;
+			return 0;
+		}
+		close(fd);
+		free(tmp);
+	}
+	return err_set(e, EX_TEMPFAIL, "cannot create a file in '%.200s': "
+	    "it was removed while being created", dir);
+}
+
+/* Whether name is ".BASE." and mkostemp()'s 6 characters. */
+static int
+atomic_is_temp(const char *name, const char *base)
+{
+	size_t bl = strlen(base), i;
+	char c;
+
+	if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 ||
+	    name[bl + 1] != '.' || strlen(name + bl + 2) != ATOMIC_TMP_XLEN)
+		return 0;
+	for (i = bl + 2; (c = name[i]) != '\0'; i++)
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9')))
+			return 0;
+	return 1;
+}
+
+/*
+ * Unlinks the temp files of dir/base left by writers killed between
+ * mkostemp() and rename() (see the protocol above): entries named as
+ * atomic_is_temp() says that are, opened without following a symlink,
+ * regular files of our euid with one link, not the target, and locked by
+ * nobody.  No wiping: only the owner could read them.  Best effort, every
+ * error is ignored.
+ */
+static void
+atomic_sweep(const char *dir, const char *base)
+{
+	struct stat tst, st, pst;
+	struct dirent *de;
+	DIR *d;
+	int dfd, fd;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	if (fstatat(dfd, base, &tst, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    (d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if ((de->d_type != DT_REG && de->d_type != DT_UNKNOWN) ||
+		    !atomic_is_temp(de->d_name, base))
+			continue;
+		if ((fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() && st.st_nlink == 1 &&
+		    (st.st_dev != tst.st_dev || st.st_ino != tst.st_ino) &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    fstatat(dfd, de->d_name, &pst, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    pst.st_dev == st.st_dev && pst.st_ino == st.st_ino)
+			unlinkat(dfd, de->d_name, 0);
+		close(fd);	/* and unlock */
+	}
+	closedir(d);
+}
+
 int
 atomic_write(const char *path, const void *data, size_t len,
     mode_t new_mode, int flags, enum atomic_result *res, struct ldrt_err *e)
 {
 	char *target = NULL, *dir = NULL, *base = NULL, *tmp = NULL;
 	struct stat st, dst;
-	int fd = -1, exists, oerrno, r = -1;
+	int fd = -1, lfd = -1, exists, oerrno, r = -1;
 
 	if (atomic_target(path, flags, &target, &st, &exists, e) != 0)
 		goto out;
@@ -510,13 +635,13 @@ atomic_write(const char *path, const void *data, size_t len,
 		    dir);
 		goto out;
 	}
-	tmp = xasprintf("%s/.%s.XXXXXX", dir, base);
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {	/* O_EXCL, 0600 */
-		oerrno = errno;
-		free(tmp);
-		tmp = NULL;
-		err_set(e, errno_ex(oerrno), "cannot create a file in "
-		    "'%.200s': %s", dir, strerror(oerrno));
+	if (atomic_mktemp(dir, base, &tmp, &lfd, e) != 0)
+		goto out;
+	/* lfd keeps the lock until tmp is gone; fd writes and is closed
+	 * (a dup shares the lock) to see write errors before the rename */
+	if ((fd = fcntl(lfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		err_set(e, EX_OSERR, "cannot duplicate a descriptor: %s",
+		    strerror(errno));
 		goto out;
 	}
 	if (atomic_fill(fd, tmp, data, len, new_mode, exists ? &st : NULL,
@@ -545,18 +670,20 @@ atomic_write(const char *path, const void *data, size_t len,
 		free(tmp);
 		tmp = NULL;	/* renamed: nothing to clean up */
 	}
+	atomic_sweep(dir, base);	/* before the directory fsync */
 	if (fsync_dir(dir, e) != 0)
 		goto out;
 	*res = ATOMIC_WRITTEN;
 	r = 0;
 out:
+	oerrno = errno;
 	if (fd >= 0)
 		close(fd);
-	if (tmp != NULL) {
-		oerrno = errno;
-		unlink(tmp);
-		errno = oerrno;
-	}
+	if (tmp != NULL)
+		unlink(tmp);	/* ours: we hold its lock */
+	if (lfd >= 0)
+		close(lfd);	/* only now: the name is gone */
+	errno = oerrno;
 	free(tmp);
 	free(target);
 	free(dir);

@@ -18,9 +18,10 @@
 #   - the env file is complete and parseable: one AUTO_CONFIG_KEY line
 #     whose value is the stored key, and every other line kept;
 #   - no secret on the outputs of the killed or the repairing run.
-# Speaks TAP via tests/integration/lib.sh (four checks per trial, one at
-# the end: temp files a kill left next to the env file are 0600); the
-# last lines are a summary (trials, where the kills landed).  Environment
+# Speaks TAP via tests/integration/lib.sh (four checks per trial, two at
+# the end: temp files a kill left next to the env file are 0600, and the
+# next successful rotation sweeps them all away); the last lines are a
+# summary (trials, where the kills landed).  Environment
 # as for the integration tests (LDRT, top_builddir, ...); KILL9_SEED fixes
 # the random sequence (printed at the start).
 here=$(cd "$(dirname "$0")" && pwd)
@@ -129,10 +130,21 @@ for ((trial = 1; trial <= N; trial++)); do
 	ok $st "$what: the relay's previous key is still valid; no secret printed"
 done
 # A kill inside atomic_write() leaves its temp file (.relay.env.XXXXXX,
-# mode 0600, holding a key): counted and shown, not failed.
+# mode 0600, holding a key) until the next write of the env file sweeps
+# it (no writer holds its flock any more).  The repair runs in the loop
+# need not write the env file: one more rotation does.  A planted
+# leftover makes sure the sweep is seen even when no kill left one.
 left=$(find "$T" -maxdepth 1 -name '.relay.env.*' | wc -l)
 bad=$(find "$T" -maxdepth 1 -name '.relay.env.*' -perm /077 | wc -l)
 [ "$bad" = 0 ]
 ok $? "no temp file left by a kill is readable by group or others"
-t_diag "$killed runs killed, $finished finished before the kill, $journals left a journal for --repair; temp files left next to the env file: $left (mode 0600)"
+# and one planted, in case no kill landed inside atomic_write()
+(umask 077 && echo 'AUTO_CONFIG_KEY=planted' >"$T/.relay.env.k9dead")
+"$LDRT" rotate k9 </dev/null >/dev/null 2>"$T/err" ||
+    { t_diag_file "$T/err"; t_bail "the rotation after the trials fails"; }
+after=$(find "$T" -maxdepth 1 -name '.relay.env.??????' | wc -l)
+[ "$after" = 0 ]
+ok $? "the next successful rotation leaves no temp file next to the env file" ||
+    t_diag "$(ls -la "$T")"
+t_diag "$killed runs killed, $finished finished before the kill, $journals left a journal for --repair; temp files left next to the env file: $left (mode 0600), $after after the next rotation"
 t_done

@@ -2,10 +2,12 @@
  * check_envfile.c: merging one variable into an env file (a table, byte
  * for byte) and atomic writes on a real file system: modes, owners,
  * unchanged files, symlinks, non-regular files, failures that must leave
- * the original intact and no temp file, the bind-mount fallback.
+ * the original intact and no temp file, the bind-mount fallback, and the
+ * sweep of temp files killed writers left (flock protocol).
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -120,6 +122,7 @@ dir_setup(void)
 	strcpy(dir, "/tmp/check_envfile.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	atomic_rename_fn = rename;
+	atomic_created_fn = NULL;
 }
 
 static void
@@ -132,6 +135,7 @@ dir_teardown(void)
 		ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
 	atomic_rename_fn = rename;
+	atomic_created_fn = NULL;
 }
 
 static char *
@@ -470,6 +474,194 @@ START_TEST(test_bind_mount_inplace)
 }
 END_TEST
 
+static int
+present(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Opens path and takes flock(LOCK_EX) on it, as a live writer does. */
+static int
+hold_lock(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	return fd;
+}
+
+/*
+ * Leftovers of killed writers go with the next write; a temp file whose
+ * writer is alive (locked), symlinks, other names, non-regular files and
+ * files with another link stay.
+ */
+START_TEST(test_sweep_leftovers)
+{
+	static const char *const kept[] = {
+		".env.abc1234", ".env.abc12", ".env.ab-123", ".other.abc123",
+		"env.abc123", "..env.abc123", ".env.abc123.tmp",
+	};
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	char p[256], dead[256], live[256];
+	size_t i;
+	int lfd, fd;
+
+	/* path_in() reuses its buffers */
+	snprintf(p, sizeof(p), "%s", path_in("env"));
+	snprintf(dead, sizeof(dead), "%s", path_in(".env.abc123"));
+	snprintf(live, sizeof(live), "%s", path_in(".env.xyz789"));
+
+	put(p, "A=1\nV=old\n", 0640);
+	put(dead, "V=dead\n", 0600);
+	put(live, "V=live\n", 0600);
+	lfd = hold_lock(live);
+	/* flock locks belong to the open file description: a second open
+	 * in this process conflicts, as a sweeper's would */
+	fd = open(live, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), -1);
+	ck_assert(errno == EWOULDBLOCK);
+	close(fd);
+	put(path_in("victim"), "keep\n", 0600);
+	ck_assert_int_eq(symlink("victim", path_in(".env.sym123")), 0);
+	ck_assert_int_eq(link(path_in("victim"), path_in(".env.lnk123")), 0);
+	ck_assert_int_eq(mkfifo(path_in(".env.fif123"), 0600), 0);
+	ck_assert_int_eq(mkdir(path_in(".env.dir123"), 0700), 0);
+	for (i = 0; i < LDRT_ARRAY_SIZE(kept); i++)
+		put(path_in(kept[i]), "x\n", 0600);
+	if (geteuid() == 0) {
+		put(path_in(".env.own123"), "x\n", 0600);
+		ck_assert_int_eq(chown(path_in(".env.own123"), 1, 1), 0);
+	}
+
+	ck_assert_int_eq(envfile_update(p, "V", "V=new\n", 0, &res, &e), 0);
+	ck_assert_int_eq(res, ATOMIC_WRITTEN);
+	assert_content(p, "A=1\nV=new\n");
+	ck_assert(!present(dead));
+	assert_content(live, "V=live\n");
+	ck_assert(present(path_in(".env.sym123")));
+	assert_content(path_in("victim"), "keep\n");
+	assert_content(path_in(".env.lnk123"), "keep\n");
+	ck_assert(present(path_in(".env.fif123")));
+	ck_assert(present(path_in(".env.dir123")));
+	for (i = 0; i < LDRT_ARRAY_SIZE(kept); i++)
+		assert_content(path_in(kept[i]), "x\n");
+	if (geteuid() == 0)
+		ck_assert(present(path_in(".env.own123")));
+	/* env, live, victim, sym, lnk, fif, dir, kept[], own: no new temp */
+	ck_assert_int_eq(count_entries(), 7 + (int)LDRT_ARRAY_SIZE(kept) +
+	    (geteuid() == 0));
+
+	/* the live writer dies: its file goes with the next write */
+	close(lfd);
+	ck_assert_int_eq(envfile_update(p, "V", "V=new2\n", 0, &res, &e), 0);
+	ck_assert(!present(live));
+	ck_assert_int_eq(count_entries(), 6 + (int)LDRT_ARRAY_SIZE(kept) +
+	    (geteuid() == 0));
+}
+END_TEST
+
+/* The window between mkostemp() and flock(), played by a hook. */
+static int window_calls;
+static int window_fds[2] = { -1, -1 };
+static char window_names[2][256];
+
+static void
+window_sweeper(const char *tmp)
+{
+	switch (window_calls++) {
+	case 0:
+		/* a sweeper unlinked the new file, and another writer got
+		 * the same name from mkostemp() and locked it */
+		ck_assert_int_eq(unlink(tmp), 0);
+		put(tmp, "other\n", 0600);
+		snprintf(window_names[0], sizeof(window_names[0]), "%s", tmp);
+		window_fds[0] = hold_lock(tmp);
+		break;
+	case 1:
+		/* a sweeper holds the lock and is about to unlink it */
+		snprintf(window_names[1], sizeof(window_names[1]), "%s", tmp);
+		window_fds[1] = hold_lock(tmp);
+		break;
+	case 2:
+		/* a sweeper unlinked it and got out of the way */
+		ck_assert_int_eq(unlink(tmp), 0);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The writer still holds its lock when it renames: no sweeper can take
+ * the file between the verification and the rename. */
+static int
+rename_locked(const char *from, const char *to)
+{
+	int fd = open(from, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), -1);
+	ck_assert(errno == EWOULDBLOCK);
+	close(fd);
+	window_calls += 100;
+	return rename(from, to);
+}
+
+START_TEST(test_sweep_window)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	const char *p = path_in("env");
+	struct stat st;
+
+	put(p, "V=old\n", 0600);
+	window_calls = 0;
+	atomic_created_fn = window_sweeper;
+	atomic_rename_fn = rename_locked;
+	ck_assert_int_eq(envfile_update(p, "V", "V=new\n", 0, &res, &e), 0);
+	atomic_created_fn = NULL;
+	atomic_rename_fn = rename;
+	ck_assert_int_eq(res, ATOMIC_WRITTEN);
+	ck_assert_int_eq(window_calls, 104);
+	assert_content(p, "V=new\n");
+	/* the lost names were not written to or unlinked by the writer */
+	assert_content(window_names[0], "other\n");
+	ck_assert_int_eq(stat(window_names[1], &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	ck_assert_int_eq(count_entries(), 3);
+	close(window_fds[0]);
+	close(window_fds[1]);
+	ck_assert_int_eq(envfile_update(p, "V", "V=new2\n", 0, &res, &e), 0);
+	ck_assert_int_eq(count_entries(), 1);
+}
+END_TEST
+
+static void
+always_swept(const char *tmp)
+{
+	ck_assert_int_eq(unlink(tmp), 0);
+}
+
+START_TEST(test_sweep_window_gives_up)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	enum atomic_result res;
+	const char *p = path_in("env");
+
+	put(p, "V=old\n", 0600);
+	atomic_created_fn = always_swept;
+	ck_assert_int_eq(envfile_update(p, "V", "V=new\n", 0, &res, &e), -1);
+	atomic_created_fn = NULL;
+	ck_assert_int_eq(e.ex, EX_TEMPFAIL);
+	assert_content(p, "V=old\n");
+	ck_assert_int_eq(count_entries(), 1);
+}
+END_TEST
+
 START_TEST(test_read_limits)
 {
 	struct ldrt_err e = LDRT_ERR_INIT;
@@ -515,6 +707,9 @@ envfile_suite(void)
 	tcase_add_test(tc, test_rename_fails);
 	tcase_add_test(tc, test_bind_mount_inplace);
 	tcase_add_test(tc, test_read_limits);
+	tcase_add_test(tc, test_sweep_leftovers);
+	tcase_add_test(tc, test_sweep_window);
+	tcase_add_test(tc, test_sweep_window_gives_up);
 	suite_add_tcase(s, tc);
 	return s;
 }
