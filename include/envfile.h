@@ -9,7 +9,7 @@
  * atomic_write() writes a temp file in the same directory (O_CREAT|O_EXCL,
  * 0600), fsyncs it, gives it the original's mode/owner/group (or new_mode
  * for a new file), renames it over the target and fsyncs the directory.
- * The temp file is DIR/.BASE.XXXXXX, held under flock(LOCK_EX) from its
+ * The temp file is DIR/.BASE.ldrt-XXXXXX, held under flock(LOCK_EX) from its
  * creation, before any byte is written, until it is renamed or unlinked.
  * After a write, temp files of the same target that a killed writer left
  * (same name pattern, regular, ours, one link, not locked by anyone) are

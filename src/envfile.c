@@ -42,6 +42,7 @@
 
 #define ENVFILE_MAX	(1024 * 1024)	/* larger env files are refused */
 #define ATOMIC_TMP_TRIES 10		/* temp names lost to a sweeper */
+#define ATOMIC_TMP_MARK	"ldrt-"		/* temp names: .BASE.ldrt-XXXXXX */
 #define ATOMIC_TMP_XLEN	6		/* mkostemp()'s XXXXXX */
 
 int (*atomic_rename_fn)(const char *, const char *) = rename;
@@ -492,7 +493,7 @@ fsync_dir(const char *dir, struct ldrt_err *e)
 
 /*
  * The temp file protocol.  A writer holds flock(LOCK_EX) on its temp file
- * DIR/.BASE.XXXXXX from before its first byte until the name is gone
+ * DIR/.BASE.ldrt-XXXXXX from before its first byte until the name is gone
  * (renamed or unlinked), and only then lets go.  A temp file nobody holds
  * a lock on was left by a writer that died, or was just created by one
  * that has not locked it yet.  atomic_sweep() unlinks such a file only
@@ -504,7 +505,7 @@ fsync_dir(const char *dir, struct ldrt_err *e)
  */
 
 /*
- * Creates DIR/.BASE.XXXXXX (O_EXCL, 0600), locks it and checks that the
+ * Creates DIR/.BASE.ldrt-XXXXXX (O_EXCL, 0600), locks it and checks that the
  * name is still that file; *tmp and *fd set on success.  A file lost to a
  * sweeper is closed and another name tried.  When flock() fails otherwise
  * than with EWOULDBLOCK (no locks on this file system) the file is used
@@ -521,7 +522,7 @@ atomic_mktemp(const char *dir, const char *base, char **tmpp, int *fdp,
 	*tmpp = NULL;
 	*fdp = -1;
 	for (i = 0; i < ATOMIC_TMP_TRIES; i++) {
-		tmp = xasprintf("%s/.%s.XXXXXX", dir, base);
+		tmp = xasprintf("%s/.%s." ATOMIC_TMP_MARK "XXXXXX", dir, base);
 		if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {	/* O_EXCL, 0600 */
 			oerrno = errno;
 			free(tmp);
@@ -548,17 +549,23 @@ atomic_mktemp(const char *dir, const char *base, char **tmpp, int *fdp,
 	    "it was removed while being created", dir);
 }
 
-/* Whether name is ".BASE." and mkostemp()'s 6 characters. */
+/*
+ * Whether name is ".BASE.ldrt-" and mkostemp()'s 6 characters.  The mark
+ * keeps the sweep off the user's own files: ".env.backup" has the shape
+ * of ".env." and 6 letters.
+ */
 static int
 atomic_is_temp(const char *name, const char *base)
 {
-	size_t bl = strlen(base), i;
+	size_t bl = strlen(base), ml = strlen(ATOMIC_TMP_MARK), i;
 	char c;
 
 	if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 ||
-	    name[bl + 1] != '.' || strlen(name + bl + 2) != ATOMIC_TMP_XLEN)
+	    name[bl + 1] != '.' ||
+	    strncmp(name + bl + 2, ATOMIC_TMP_MARK, ml) != 0 ||
+	    strlen(name + bl + 2 + ml) != ATOMIC_TMP_XLEN)
 		return 0;
-	for (i = bl + 2; (c = name[i]) != '\0'; i++)
+	for (i = bl + 2 + ml; (c = name[i]) != '\0'; i++)
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9')))
 			return 0;

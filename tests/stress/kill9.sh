@@ -129,7 +129,7 @@ for ((trial = 1; trial <= N; trial++)); do
 	done
 	ok $st "$what: the relay's previous key is still valid; no secret printed"
 done
-# A kill inside atomic_write() leaves its temp file (.relay.env.XXXXXX,
+# A kill inside atomic_write() leaves its temp file (.relay.env.ldrt-XXXXXX,
 # mode 0600, holding a key) until the next write of the env file sweeps
 # it (no writer holds its flock any more).  The repair runs in the loop
 # need not write the env file: one more rotation does.  A planted
@@ -139,10 +139,10 @@ bad=$(find "$T" -maxdepth 1 -name '.relay.env.*' -perm /077 | wc -l)
 [ "$bad" = 0 ]
 ok $? "no temp file left by a kill is readable by group or others"
 # and one planted, in case no kill landed inside atomic_write()
-(umask 077 && echo 'AUTO_CONFIG_KEY=planted' >"$T/.relay.env.k9dead")
+(umask 077 && echo 'AUTO_CONFIG_KEY=planted' >"$T/.relay.env.ldrt-k9dead")
 "$LDRT" rotate k9 </dev/null >/dev/null 2>"$T/err" ||
     { t_diag_file "$T/err"; t_bail "the rotation after the trials fails"; }
-after=$(find "$T" -maxdepth 1 -name '.relay.env.??????' | wc -l)
+after=$(find "$T" -maxdepth 1 -name '.relay.env.ldrt-??????' | wc -l)
 [ "$after" = 0 ]
 ok $? "the next successful rotation leaves no temp file next to the env file" ||
     t_diag "$(ls -la "$T")"

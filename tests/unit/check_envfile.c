@@ -501,8 +501,11 @@ hold_lock(const char *path)
 START_TEST(test_sweep_leftovers)
 {
 	static const char *const kept[] = {
-		".env.abc1234", ".env.abc12", ".env.ab-123", ".other.abc123",
-		"env.abc123", "..env.abc123", ".env.abc123.tmp",
+		".env.ldrt-abc1234", ".env.ldrt-abc12", ".env.ldrt-ab-123",
+		".other.ldrt-abc123", "env.ldrt-abc123", "..env.ldrt-abc123",
+		".env.ldrt-abc123.tmp", ".env.ldrtxabc123",
+		/* the user's own files of the same shape, without the mark */
+		".env.backup", ".env.abc123",
 	};
 	struct ldrt_err e = LDRT_ERR_INIT;
 	enum atomic_result res;
@@ -512,8 +515,8 @@ START_TEST(test_sweep_leftovers)
 
 	/* path_in() reuses its buffers */
 	snprintf(p, sizeof(p), "%s", path_in("env"));
-	snprintf(dead, sizeof(dead), "%s", path_in(".env.abc123"));
-	snprintf(live, sizeof(live), "%s", path_in(".env.xyz789"));
+	snprintf(dead, sizeof(dead), "%s", path_in(".env.ldrt-abc123"));
+	snprintf(live, sizeof(live), "%s", path_in(".env.ldrt-xyz789"));
 
 	put(p, "A=1\nV=old\n", 0640);
 	put(dead, "V=dead\n", 0600);
@@ -527,15 +530,15 @@ START_TEST(test_sweep_leftovers)
 	ck_assert(errno == EWOULDBLOCK);
 	close(fd);
 	put(path_in("victim"), "keep\n", 0600);
-	ck_assert_int_eq(symlink("victim", path_in(".env.sym123")), 0);
-	ck_assert_int_eq(link(path_in("victim"), path_in(".env.lnk123")), 0);
-	ck_assert_int_eq(mkfifo(path_in(".env.fif123"), 0600), 0);
-	ck_assert_int_eq(mkdir(path_in(".env.dir123"), 0700), 0);
+	ck_assert_int_eq(symlink("victim", path_in(".env.ldrt-sym123")), 0);
+	ck_assert_int_eq(link(path_in("victim"), path_in(".env.ldrt-lnk123")), 0);
+	ck_assert_int_eq(mkfifo(path_in(".env.ldrt-fif123"), 0600), 0);
+	ck_assert_int_eq(mkdir(path_in(".env.ldrt-dir123"), 0700), 0);
 	for (i = 0; i < LDRT_ARRAY_SIZE(kept); i++)
 		put(path_in(kept[i]), "x\n", 0600);
 	if (geteuid() == 0) {
-		put(path_in(".env.own123"), "x\n", 0600);
-		ck_assert_int_eq(chown(path_in(".env.own123"), 1, 1), 0);
+		put(path_in(".env.ldrt-own123"), "x\n", 0600);
+		ck_assert_int_eq(chown(path_in(".env.ldrt-own123"), 1, 1), 0);
 	}
 
 	ck_assert_int_eq(envfile_update(p, "V", "V=new\n", 0, &res, &e), 0);
@@ -543,15 +546,15 @@ START_TEST(test_sweep_leftovers)
 	assert_content(p, "A=1\nV=new\n");
 	ck_assert(!present(dead));
 	assert_content(live, "V=live\n");
-	ck_assert(present(path_in(".env.sym123")));
+	ck_assert(present(path_in(".env.ldrt-sym123")));
 	assert_content(path_in("victim"), "keep\n");
-	assert_content(path_in(".env.lnk123"), "keep\n");
-	ck_assert(present(path_in(".env.fif123")));
-	ck_assert(present(path_in(".env.dir123")));
+	assert_content(path_in(".env.ldrt-lnk123"), "keep\n");
+	ck_assert(present(path_in(".env.ldrt-fif123")));
+	ck_assert(present(path_in(".env.ldrt-dir123")));
 	for (i = 0; i < LDRT_ARRAY_SIZE(kept); i++)
 		assert_content(path_in(kept[i]), "x\n");
 	if (geteuid() == 0)
-		ck_assert(present(path_in(".env.own123")));
+		ck_assert(present(path_in(".env.ldrt-own123")));
 	/* env, live, victim, sym, lnk, fif, dir, kept[], own: no new temp */
 	ck_assert_int_eq(count_entries(), 7 + (int)LDRT_ARRAY_SIZE(kept) +
 	    (geteuid() == 0));
