@@ -133,6 +133,10 @@ int	config_set_relay_key(const char *path, const char *relay,
  * A section whose name is the id ([relay 5f0c...]) or that is bound by its
  * id key under another name is not FROM: ids do not change on a rename.
  */
+/* Whether name can stand in "[relay NAME]" and read back the same: not
+ * empty, UTF-8 without control characters, "[" or "]", no blank at
+ * either end. */
+bool	config_relay_name_ok(const char *name);
 enum {
 	CONFIG_RENAMED = 0,
 	CONFIG_RENAME_ABSENT,

@@ -155,7 +155,6 @@ static char	*config_escape_value(const char *);
 static char	*config_edit(const char *, size_t, const char *,
 		    const char *, const char *, size_t *);
 static int	config_flock(int);
-static bool	config_relay_name_ok(const char *);
 static int	config_lock_file(const char **, bool, char **, int *,
 		    struct ldrt_err *);
 static char	*config_edit_header(const char *, size_t, const char *,
@@ -1055,8 +1054,7 @@ config_flock(int fd)
 	return r;
 }
 
-/* A name that can stand in "[relay NAME]" and read back the same. */
-static bool
+bool
 config_relay_name_ok(const char *relay)
 {
 	return relay != NULL && *relay != '\0' &&
