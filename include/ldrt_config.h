@@ -105,6 +105,47 @@ const struct config_relay *config_relay_by_id(const struct config *c,
 int	config_set_relay_key(const char *path, const char *relay,
 	    const char *key, const char *value, struct ldrt_err *e);
 
+/*
+ * Renames the section [relay FROM] to [relay TO] in the file at path,
+ * keeping its keys, values and comments: the edit is textual, only the
+ * name inside the header's brackets changes, every other byte stays.  It
+ * is for "update --rename", after the API renamed the config, so that the
+ * section's settings (env-file, exec ...) follow the new name.
+ *
+ * Returns, with nothing written unless CONFIG_RENAMED:
+ *   CONFIG_RENAMED		done (atomically, as config_set_relay_key():
+ *				directory flock()ed, a symlink written
+ *				through, mode and owner kept);
+ *   CONFIG_RENAME_ABSENT	no file (nor directory), or no [relay FROM];
+ *   CONFIG_RENAME_EXISTS	[relay TO] is already there: neither section
+ *				is touched (merging them is the operator's
+ *				call);
+ *   CONFIG_RENAME_OTHER_ID	id is not NULL and [relay FROM] has an id
+ *				key naming another config: the section is
+ *				not the renamed config's;
+ *   -1				error, e set: EX_USAGE for FROM empty, TO
+ *				not a valid section name ("[", "]", control
+ *				characters, blanks at either end) or equal
+ *				to FROM; EX_CONFIG for a file that cannot be
+ *				read, locked or parsed ("not written: ...");
+ *				EX_IOERR, EX_CANTCREAT when writing fails
+ *				(messages start "config 'PATH'").
+ * A section whose name is the id ([relay 5f0c...]) or that is bound by its
+ * id key under another name is not FROM: ids do not change on a rename.
+ */
+/* Whether name can stand in "[relay NAME]" and read back the same: not
+ * empty, UTF-8 without control characters, "[" or "]", no blank at
+ * either end. */
+bool	config_relay_name_ok(const char *name);
+enum {
+	CONFIG_RENAMED = 0,
+	CONFIG_RENAME_ABSENT,
+	CONFIG_RENAME_EXISTS,
+	CONFIG_RENAME_OTHER_ID
+};
+int	config_rename_relay(const char *path, const char *from,
+	    const char *to, const char *id, struct ldrt_err *e);
+
 /* XDG directories for this program, newly allocated, without trailing '/':
  * $XDG_CONFIG_HOME/ld-relay-token, $XDG_STATE_HOME/ld-relay-token,
  * $XDG_DATA_HOME/ld-relay-token (falling back to ~/.config, ~/.local/state,

@@ -155,6 +155,10 @@ static char	*config_escape_value(const char *);
 static char	*config_edit(const char *, size_t, const char *,
 		    const char *, const char *, size_t *);
 static int	config_flock(int);
+static int	config_lock_file(const char **, bool, char **, int *,
+		    struct ldrt_err *);
+static char	*config_edit_header(const char *, size_t, const char *,
+		    const char *, size_t *);
 static int	config_write_atomic(const char *, const char *, size_t,
 		    struct ldrt_err *);
 static char	*paths_dir(const char *, const char *);
@@ -1050,22 +1054,72 @@ config_flock(int fd)
 	return r;
 }
 
+bool
+config_relay_name_ok(const char *relay)
+{
+	return relay != NULL && *relay != '\0' &&
+	    strpbrk(relay, "[]") == NULL && !g_ascii_isspace(relay[0]) &&
+	    !g_ascii_isspace(relay[strlen(relay) - 1]) &&
+	    config_text_ok(relay);
+}
+
+/*
+ * Resolves a symlink at *path (*path then points into *real, to free) and
+ * flock()s the file's directory (*dfd, to close) for a read-modify-write:
+ * the file is replaced by rename, so its directory is what stays.  create:
+ * make the directory (0700) when it is missing; otherwise a missing
+ * directory returns 1 (nothing to edit), *dfd -1.
+ */
+static int
+config_lock_file(const char **path, bool create, char **real, int *dfd,
+    struct ldrt_err *e)
+{
+	struct stat lst;
+	char *dir;
+	int r = -1;
+
+	*real = NULL;
+	*dfd = -1;
+	if (lstat(*path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+		if ((*real = realpath(*path, NULL)) == NULL) {
+			if (errno == ENOENT && !create)
+				return 1;	/* dangling: no file */
+			return err_set(e, EX_CONFIG, "config '%s': %s", *path,
+			    strerror(errno));
+		}
+		*path = *real;
+	}
+	dir = g_path_get_dirname(*path);
+	if (create && paths_mkdir_p(dir, e) != 0)
+		goto out;
+	if ((*dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 &&
+	    errno == ENOENT && !create) {
+		r = 1;
+		goto out;
+	}
+	if (*dfd == -1 || config_flock(*dfd) != 0) {
+		err_set(e, EX_CONFIG, "config '%s': cannot lock directory "
+		    "'%s': %s", *path, dir, strerror(errno));
+		goto out;
+	}
+	r = 0;
+out:
+	g_free(dir);
+	return r;
+}
+
 int
 config_set_relay_key(const char *path, const char *relay, const char *key,
     const char *value, struct ldrt_err *e)
 {
 	struct config *c = NULL;
-	struct stat st, lst;
+	struct stat st;
 	char *data = NULL, *real = NULL, *escaped = NULL, *out = NULL;
-	char *dir = NULL;
 	size_t len;
 	unsigned n;
 	int rd, dfd = -1, r = -1;
 
-	if (relay == NULL || *relay == '\0' || strpbrk(relay, "[]") != NULL ||
-	    g_ascii_isspace(relay[0]) ||
-	    g_ascii_isspace(relay[strlen(relay) - 1]) ||
-	    !config_text_ok(relay))
+	if (!config_relay_name_ok(relay))
 		return err_set(e, EX_USAGE, "invalid relay name '%s'",
 		    relay != NULL ? relay : "");
 	if (key == NULL || config_key_find('r', key, &n) == NULL)
@@ -1075,28 +1129,12 @@ config_set_relay_key(const char *path, const char *relay, const char *key,
 		return err_set(e, EX_USAGE, "config: key '%s': value has "
 		    "control characters or is not UTF-8", key);
 
-	/* write through a symlink to the file it names */
-	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
-		if ((real = realpath(path, NULL)) == NULL) {
-			err_set(e, EX_CONFIG, "config '%s': %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		path = real;
-	}
 	/*
-	 * Two updates at once (create of two relays) must not lose one:
-	 * the file is replaced by rename, so lock its directory instead.
+	 * Two updates at once (create of two relays) must not lose one.
+	 * A symlink is written through to the file it names.
 	 */
-	dir = g_path_get_dirname(path);
-	if (paths_mkdir_p(dir, e) != 0)
+	if (config_lock_file(&path, true, &real, &dfd, e) != 0)
 		goto out;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    config_flock(dfd) != 0) {
-		err_set(e, EX_CONFIG, "config '%s': cannot lock directory "
-		    "'%s': %s", path, dir, strerror(errno));
-		goto out;
-	}
 	if ((rd = config_read(path, &data, &len, &st, e)) == -1)
 		goto out;
 	if (rd == 1) {
@@ -1123,7 +1161,105 @@ out:
 	config_free(c);
 	free(out);
 	g_free(escaped);
-	g_free(dir);
+	free(real);
+	free(data);
+	return r;
+}
+
+/*
+ * Replaces the name in the header line of [relay FROM] by "relay TO":
+ * only the bytes between "[" and "]" change, so the blanks around the
+ * header, its line end and every other line (comments, keys) stay.  data
+ * must have passed config_parse() and hold the section.
+ */
+static char *
+config_edit_header(const char *data, size_t len, const char *from,
+    const char *to, size_t *outlen)
+{
+	struct config_scan s = { data, data + len, 0 };
+	struct config_line l;
+	char *name, *out = NULL;
+	bool match;
+
+	while (out == NULL && config_scan_next(&s, &l)) {
+		if (l.kind != CONFIG_LINE_GROUP)
+			continue;
+		match = config_group_kind(l.name, l.namelen, &name) == 'r' &&
+		    strcmp(name, from) == 0;
+		free(name);
+		if (match)
+			out = xasprintf("%.*srelay %s%.*s",
+			    (int)(l.name - data), data, to,
+			    (int)(data + len - (l.name + l.namelen)),
+			    l.name + l.namelen);
+	}
+	if (out == NULL)
+		out = xstrndup(data, len);	/* not reached */
+	*outlen = strlen(out);
+	return out;
+}
+
+int
+config_rename_relay(const char *path, const char *from, const char *to,
+    const char *id, struct ldrt_err *e)
+{
+	const struct config_relay *sec;
+	struct config *c = NULL;
+	struct stat st;
+	char *data = NULL, *real = NULL, *out = NULL;
+	size_t len;
+	int rd, dfd = -1, r = -1;
+
+	if (from == NULL || *from == '\0' || !config_relay_name_ok(to))
+		return err_set(e, EX_USAGE, "config: cannot rename [relay %s] "
+		    "to [relay %s]: invalid name", from != NULL ? from : "",
+		    to != NULL ? to : "");
+	if (strcmp(from, to) == 0)
+		return err_set(e, EX_USAGE, "config: cannot rename [relay %s] "
+		    "to itself", from);
+	if ((rd = config_lock_file(&path, false, &real, &dfd, e)) != 0) {
+		r = rd == 1 ? CONFIG_RENAME_ABSENT : -1;
+		goto out;
+	}
+	if ((rd = config_read(path, &data, &len, &st, e)) != 0) {
+		r = rd == 1 ? CONFIG_RENAME_ABSENT : -1;
+		goto out;
+	}
+	if (config_parse(data, len, path, &c, e) != 0) {
+		err_prefix(e, "not written");
+		goto out;
+	}
+	if ((sec = config_relay_by_name(c, from)) == NULL) {
+		r = CONFIG_RENAME_ABSENT;
+		goto out;
+	}
+	if (id != NULL && sec->id != NULL && strcmp(sec->id, id) != 0) {
+		r = CONFIG_RENAME_OTHER_ID;
+		goto out;
+	}
+	if (config_relay_by_name(c, to) != NULL) {
+		r = CONFIG_RENAME_EXISTS;
+		goto out;
+	}
+	out = config_edit_header(data, len, from, to, &len);
+	config_free(c);
+	c = NULL;
+	if (config_parse(out, len, path, &c, e) != 0 ||
+	    config_relay_by_name(c, to) == NULL) {
+		if (c != NULL)
+			err_set(e, EX_SOFTWARE, "config '%s': the renamed "
+			    "section does not read back", path);
+		err_prefix(e, "not written");
+		goto out;
+	}
+	if (config_write_atomic(path, out, len, e) != 0)
+		goto out;
+	r = CONFIG_RENAMED;
+out:
+	if (dfd != -1)
+		close(dfd);		/* releases the lock */
+	config_free(c);
+	free(out);
 	free(real);
 	free(data);
 	return r;

@@ -66,6 +66,8 @@ json_check "$T/patch.json" \
     'd == {"patch":[{"op":"replace","path":"/name","value":"beta"}],"comment":"ticket OPS-1"}'
 ok $? "PATCH body is {patch:[replace /name],comment} exactly"
 t_diag_file "$T/patch.json" patch
+grep -qx '\[relay beta\]' "$T/config" && ! grep -qx '\[relay alpha\]' "$T/config"
+ok $? "the config section [relay alpha] is now [relay beta]"
 t_run get beta
 expect_rc 0 "get by the new name exits 0"
 expect_out_eq "$AKEY" "the stored key is retrievable by the new name"
@@ -167,14 +169,111 @@ one_line "the unknown-relay error is one line"
 t_run update 0123456789abcdef01234567 --rename x
 expect_rc 67 "update of an unknown id: 67"
 
+# ---- update --rename carries the config section -----------------------------
+# [relay NAME] holds the operator's settings: after a rename they are found
+# under the new name, with every key and comment, and the old name is gone.
+cat >>"$T/config" <<EOF
+
+# the production Relay Proxy
+[relay prod]
+# its env file
+env-file = $T/prod.env   # read at start-up
+var = PROD_KEY
+EOF
+chmod 0640 "$T/config"
+ldrt_create prod
+PRID=$CREATED_ID
+sed 's/^\[relay prod\]$/[relay prod2]/' "$T/config" >"$T/config.want"
+t_run update prod --rename prod2
+expect_rc 0 "update --rename with a [relay prod] section: 0"
+expect_err_no_match 'warning' "no warning when the section is renamed"
+cmp -s "$T/config.want" "$T/config"
+ok $? "the config file has [relay prod2] with the old keys and comments, and no [relay prod]"
+t_diag_file "$T/config" config
+[ "$(stat -c %a "$T/config")" = 640 ]
+ok $? "the config file keeps its mode 0640 (got $(stat -c %a "$T/config"))"
+json_check "$XDG_STATE_HOME/ld-relay-token/relays/$PRID.json" 'd["name"] == "prod2"'
+ok $? "the state record's name follows the rename"
+t_run rotate prod2
+expect_rc 0 "rotate prod2 exits 0"
+PKEY2=$(ldrt_fake_key "$PRID")
+[ "$(sed -n 's/^PROD_KEY=//p' "$T/prod.env" | tr -d "'\"")" = "$PKEY2" ]
+ok $? "rotate prod2 used the section's env-file and var settings"
+t_run get prod2
+expect_rc 0 "get prod2 exits 0"
+expect_out_eq "$PKEY2" "get prod2 prints the rotated key"
+t_run get prod
+expect_rc 67 "get by the old name: 67 (no section or stored key by that name)"
+
+# [relay NEW] already there: neither section is touched; exit 0, because
+# the API rename happened and is not undone.
+cat >>"$T/config" <<EOF
+
+[relay conf2]
+# the operator's own settings
+var = MINE
+EOF
+ldrt_create conf
+CID=$CREATED_ID
+cp "$T/config" "$T/config.before"
+t_run update conf --rename conf2
+expect_rc 0 "update --rename onto an existing section: 0 (the API rename is done)"
+[ "$(fake_name "$CID")" = conf2 ]
+ok $? "the fake's config is named conf2"
+cmp -s "$T/config.before" "$T/config"
+ok $? "the config file is unchanged: [relay conf] and [relay conf2] both kept"
+expect_err_match '^ld-relay-token: warning: .*\[relay conf2\] already exists.*\[relay conf\] was not renamed.*move its settings' \
+    "a warning names both sections and what to do"
+[ "$(grep -c 'warning' "$T/err")" = 1 ]
+ok $? "one warning line"
+
+# A new name that cannot head the section is refused before the API call.
+fake_clear_log
+t_run update conf2 --rename 'a]b'
+expect_rc 64 "a new name that cannot be a section name: 64"
+expect_err_match 'nothing changed' "the message says nothing changed"
+one_line "the refusal is one line"
+n=$(fake_count PATCH '.')
+[ "$n" = 0 ]
+ok $? "no PATCH reached the API"
+
+# The config file cannot be rewritten after the API rename (here: it became
+# malformed while the PATCH was in flight): the error says what happened and
+# what to do, and the exit code is the config error's.
+fake_clear_log
+fake_fault '{"method":"PATCH","action":"delay","seconds":2}' >/dev/null
+( t_run update prod2 --rename prod3; echo "$RC" >"$T/bg.rc" ) &
+bg=$!
+for _ in $(seq 100); do
+	[ "$(fake_count PATCH '.')" -ge 1 ] && break
+	sleep 0.1
+done
+printf '[relay prod2]\n' >>"$T/config"
+cp "$T/config" "$T/config.before"
+wait "$bg"
+RC=$(cat "$T/bg.rc")
+expect_rc 78 "the config file cannot be rewritten after the API rename: 78"
+expect_err_match "renamed to 'prod3' in LaunchDarkly, but \[relay prod2\] was not \(rename it by hand\): not written: .*duplicate section" \
+    "the error says the API rename happened, the section was not renamed, and why"
+one_line "the error is one line"
+[ "$(fake_name "$PRID")" = prod3 ]
+ok $? "the fake's config is named prod3"
+cmp -s "$T/config.before" "$T/config"
+ok $? "the malformed config file was not rewritten"
+sed -i '$d' "$T/config"
+
 # ---- delete ---------------------------------------------------------------
-# The config file still has [relay alpha] (id AID) from the create; the
-# config is now 'delta' in the API.  Deleting by the old local name must not
-# forget the key of a config that still exists.
+# The config is renamed behind the tool's back: the config file still has
+# [relay delta] (id AID) while the config is 'eta' in the API.  Deleting by
+# the old local name must not forget the key of a config that still exists.
+st=$(fake_req PATCH "/api/v2/account/relay-auto-configs/$AID" "$ADMIN_TOKEN" \
+    '{"patch":[{"op":"replace","path":"/name","value":"eta"}]}')
+[ "$st" = 200 ]
+ok $? "renamed 'delta' to 'eta' on the fake behind the tool's back (got $st)"
 n_before=$(fake_count DELETE '.')
-t_run delete alpha --yes
+t_run delete delta --yes
 expect_rc 67 "delete by a name the API no longer knows, its id renamed: 67"
-expect_err_match "now named 'delta'" "the message names the config's current name"
+expect_err_match "now named 'eta'" "the message names the config's current name"
 one_line "the renamed-config error is one line"
 n_after=$(fake_count DELETE '.')
 [ "$n_before" = "$n_after" ]

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "ldrt.h"
+#include "envfile.h"
 #include "ldrt_config.h"
 
 #define P "/etc/ldrt/config"
@@ -985,6 +987,291 @@ START_TEST(test_set_spaced_section)
 END_TEST
 
 /*
+ * Renaming a relay section (update --rename).
+ */
+
+static const struct {
+	const char	*from, *to;
+	const char	*before, *after;
+} renames[] = {
+	/* keys, values, comments, blank lines: all kept */
+	{ "prod", "prod2",
+	    "# ld-relay-token configuration\n"
+	    "[profile default]\n"
+	    "store = auto   # keyring\n"
+	    "\n"
+	    "# production relay\n"
+	    "[relay prod]\n"
+	    "# written by create\n"
+	    "id = 5f0c  # the id\n"
+	    "env-file = /etc/ld-relay/env;/srv/env\n"
+	    "exec = systemctl restart ld-relay\n"
+	    "\n"
+	    "[relay other]\n"
+	    "id = x\n",
+	    "# ld-relay-token configuration\n"
+	    "[profile default]\n"
+	    "store = auto   # keyring\n"
+	    "\n"
+	    "# production relay\n"
+	    "[relay prod2]\n"
+	    "# written by create\n"
+	    "id = 5f0c  # the id\n"
+	    "env-file = /etc/ld-relay/env;/srv/env\n"
+	    "exec = systemctl restart ld-relay\n"
+	    "\n"
+	    "[relay other]\n"
+	    "id = x\n" },
+	/* only the name between the brackets changes */
+	{ "prod", "new name", "  [relay   prod ]  \r\nid = 1\r\n",
+	    "  [relay new name]  \r\nid = 1\r\n" },
+	/* the last line without a line end, an empty section */
+	{ "a", "b", "[relay x]\n[relay a]", "[relay x]\n[relay b]" },
+	/* [profile prod] and unknown sections are not relay sections */
+	{ "prod", "p2", "[profile prod]\n[prod]\n[relay prod]\nvar = V\n",
+	    "[profile prod]\n[prod]\n[relay p2]\nvar = V\n" },
+	/* UTF-8 and "#" are fine in a section name */
+	{ "prod", "pr\xc3\xb6" "d #1", "[relay prod]\n",
+	    "[relay pr\xc3\xb6" "d #1]\n" },
+};
+
+START_TEST(test_rename_edits)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct config *c;
+	struct stat st;
+	char *p = tmp_path("config"), *got;
+
+	write_file(p, renames[_i].before, 0640);
+	ck_assert_msg(config_rename_relay(p, renames[_i].from, renames[_i].to,
+	    NULL, &e) == CONFIG_RENAMED, "%s", e.msg);
+	got = read_file(p);
+	ck_assert_str_eq(got, renames[_i].after);
+	free(got);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);	/* mode kept */
+	ck_assert_int_eq(count_entries(tmpdir), 1);	/* no temp file */
+	ck_assert_int_eq(config_load(p, &c, &e), 0);
+	ck_assert_ptr_nonnull(config_relay_by_name(c, renames[_i].to));
+	ck_assert_ptr_null(config_relay_by_name(c, renames[_i].from));
+	config_free(c);
+	free(p);
+}
+END_TEST
+
+/* The parsed section is the same under its new name. */
+START_TEST(test_rename_design_example)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	const struct config_relay *r;
+	struct config *c;
+	char *p = tmp_path("config"), *got, *want, *at;
+
+	write_file(p, design_example, 0600);
+	ck_assert_int_eq(config_rename_relay(p, "prod", "prod2", "5f0c...",
+	    &e), CONFIG_RENAMED);
+	got = read_file(p);
+	at = strstr(design_example, "[relay prod]");
+	want = xasprintf("%.*s[relay prod2]%s", (int)(at - design_example),
+	    design_example, at + strlen("[relay prod]"));
+	ck_assert_str_eq(got, want);
+	free(want);
+	free(got);
+	ck_assert_int_eq(config_load(p, &c, &e), 0);
+	ck_assert_uint_eq(c->nrelays, 1);
+	r = config_relay_by_name(c, "prod2");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->id, "5f0c...");
+	ck_assert_str_eq(r->env_files[0], "/etc/ld-relay/env");
+	ck_assert_str_eq(r->exec, "systemctl restart ld-relay");
+	ck_assert_int_eq(r->max_age, 30 * 86400);
+	config_free(c);
+	free(p);
+}
+END_TEST
+
+/* [relay TO] exists: neither section is touched. */
+START_TEST(test_rename_target_exists)
+{
+	static const char before[] =
+	    "[relay prod]\nenv-file = /a\n\n[relay prod2]\n# mine\nvar = X\n";
+	struct ldrt_err e = LDRT_ERR_INIT;
+	char *p = tmp_path("config"), *got;
+
+	write_file(p, before, 0600);
+	ck_assert_int_eq(config_rename_relay(p, "prod", "prod2", NULL, &e),
+	    CONFIG_RENAME_EXISTS);
+	got = read_file(p);
+	ck_assert_str_eq(got, before);
+	free(got);
+	free(p);
+}
+END_TEST
+
+/* No such section, no file, no directory: nothing to do, nothing made. */
+START_TEST(test_rename_absent)
+{
+	static const char before[] =
+	    "[profile prod]\n[relay other]\nid = 1\n[relay prodx]\n";
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct stat st;
+	char *p = tmp_path("config"), *q = tmp_path("no/such/config"), *got;
+	char *d = tmp_path("no");
+
+	write_file(p, before, 0600);
+	ck_assert_int_eq(config_rename_relay(p, "prod", "prod2", NULL, &e),
+	    CONFIG_RENAME_ABSENT);
+	got = read_file(p);
+	ck_assert_str_eq(got, before);
+	free(got);
+	ck_assert_int_eq(unlink(p), 0);
+	ck_assert_int_eq(config_rename_relay(p, "prod", "prod2", NULL, &e),
+	    CONFIG_RENAME_ABSENT);
+	ck_assert_int_eq(lstat(p, &st), -1);
+	ck_assert_int_eq(config_rename_relay(q, "prod", "prod2", NULL, &e),
+	    CONFIG_RENAME_ABSENT);
+	ck_assert_int_eq(lstat(d, &st), -1);
+	/* a dangling symlink is no file either */
+	ck_assert_int_eq(symlink("nowhere", p), 0);
+	ck_assert_int_eq(config_rename_relay(p, "prod", "prod2", NULL, &e),
+	    CONFIG_RENAME_ABSENT);
+	ck_assert_int_eq(count_entries(tmpdir), 1);
+	free(d);
+	free(q);
+	free(p);
+}
+END_TEST
+
+/* An id key naming another config: not the renamed config's section. */
+START_TEST(test_rename_id)
+{
+	static const char before[] = "[relay prod]\nid = aaa\n";
+	struct ldrt_err e = LDRT_ERR_INIT;
+	char *p = tmp_path("config"), *got;
+
+	write_file(p, before, 0600);
+	ck_assert_int_eq(config_rename_relay(p, "prod", "prod2", "bbb", &e),
+	    CONFIG_RENAME_OTHER_ID);
+	got = read_file(p);
+	ck_assert_str_eq(got, before);
+	free(got);
+	ck_assert_int_eq(config_rename_relay(p, "prod", "prod2", "aaa", &e),
+	    CONFIG_RENAMED);
+	got = read_file(p);
+	ck_assert_str_eq(got, "[relay prod2]\nid = aaa\n");
+	free(got);
+	/* no id key: the name is all there is to go by */
+	write_file(p, "[relay prod]\nvar = V\n", 0600);
+	ck_assert_int_eq(config_rename_relay(p, "prod", "prod2", "bbb", &e),
+	    CONFIG_RENAMED);
+	got = read_file(p);
+	ck_assert_str_eq(got, "[relay prod2]\nvar = V\n");
+	free(got);
+	free(p);
+}
+END_TEST
+
+static const struct {
+	const char	*before, *from, *to;
+	int		 ex;
+	const char	*msg;
+} rename_bad[] = {
+	{ "[relay r]\n", "r", "", EX_USAGE,
+	    "config: cannot rename [relay r] to [relay ]: invalid name" },
+	{ "[relay r]\n", "r", " x", EX_USAGE, NULL },
+	{ "[relay r]\n", "r", "x ", EX_USAGE, NULL },
+	{ "[relay r]\n", "r", "a]b", EX_USAGE, NULL },
+	{ "[relay r]\n", "r", "a[b", EX_USAGE, NULL },
+	{ "[relay r]\n", "r", "a\nb", EX_USAGE, NULL },
+	{ "[relay r]\n", "r", "\xff", EX_USAGE, NULL },
+	{ "[relay r]\n", "", "x", EX_USAGE, NULL },
+	{ "[relay r]\n", "r", "r", EX_USAGE,
+	    "config: cannot rename [relay r] to itself" },
+	/* never rewrite a file that does not parse */
+	{ "[relay r]\nid = 1\nid = 2\n", "r", "s", EX_CONFIG,
+	    "not written: config '%s' line 3: key 'id' repeated in [relay r] "
+	    "(first on line 2)" },
+};
+
+START_TEST(test_rename_bad)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	char *p = tmp_path("config"), *got, *want;
+
+	write_file(p, rename_bad[_i].before, 0600);
+	ck_assert_int_eq(config_rename_relay(p, rename_bad[_i].from,
+	    rename_bad[_i].to, NULL, &e), -1);
+	ck_assert_int_eq(e.ex, rename_bad[_i].ex);
+	if (rename_bad[_i].msg != NULL) {
+		want = subst_path(rename_bad[_i].msg, p);
+		ck_assert_str_eq(e.msg, want);
+		free(want);
+	}
+	got = read_file(p);
+	ck_assert_str_eq(got, rename_bad[_i].before);
+	free(got);
+	free(p);
+}
+END_TEST
+
+static int
+rename_fails(const char *from, const char *to)
+{
+	LDRT_UNUSED(from);
+	LDRT_UNUSED(to);
+	errno = EIO;
+	return -1;
+}
+
+/* A failed write leaves the old file and no temp file; the error says
+ * which file. */
+START_TEST(test_rename_write_fails)
+{
+	static const char before[] = "[relay prod]\nvar = V\n";
+	struct ldrt_err e = LDRT_ERR_INIT;
+	char *p = tmp_path("config"), *got, *want;
+
+	write_file(p, before, 0600);
+	atomic_rename_fn = rename_fails;
+	ck_assert_int_eq(config_rename_relay(p, "prod", "prod2", NULL, &e),
+	    -1);
+	atomic_rename_fn = rename;
+	ck_assert_int_eq(e.ex, EX_IOERR);
+	want = xasprintf("config '%s'", p);
+	ck_assert_msg(strncmp(e.msg, want, strlen(want)) == 0, "%s", e.msg);
+	free(want);
+	got = read_file(p);
+	ck_assert_str_eq(got, before);
+	free(got);
+	ck_assert_int_eq(count_entries(tmpdir), 1);
+	free(p);
+}
+END_TEST
+
+/* Through a symlink: the file it names is renamed, the link stays. */
+START_TEST(test_rename_through_symlink)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct stat st;
+	char *real = tmp_path("real"), *link = tmp_path("config"), *got;
+
+	write_file(real, "[relay r]\nid = 7\n", 0640);
+	ck_assert_int_eq(symlink("real", link), 0);
+	ck_assert_int_eq(config_rename_relay(link, "r", "s", "7", &e),
+	    CONFIG_RENAMED);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(stat(real, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0640);
+	got = read_file(real);
+	ck_assert_str_eq(got, "[relay s]\nid = 7\n");
+	free(got);
+	free(real);
+	free(link);
+}
+END_TEST
+
+/*
  * Paths.
  */
 
@@ -1135,6 +1422,15 @@ config_suite(void)
 	tcase_add_test(tc, test_set_refuses_malformed);
 	tcase_add_test(tc, test_set_through_symlink);
 	tcase_add_test(tc, test_set_spaced_section);
+	tcase_add_loop_test(tc, test_rename_edits, 0, LDRT_ARRAY_SIZE(renames));
+	tcase_add_test(tc, test_rename_design_example);
+	tcase_add_test(tc, test_rename_target_exists);
+	tcase_add_test(tc, test_rename_absent);
+	tcase_add_test(tc, test_rename_id);
+	tcase_add_loop_test(tc, test_rename_bad, 0,
+	    LDRT_ARRAY_SIZE(rename_bad));
+	tcase_add_test(tc, test_rename_write_fails);
+	tcase_add_test(tc, test_rename_through_symlink);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("paths");
