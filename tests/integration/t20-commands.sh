@@ -241,7 +241,7 @@ ok $? "no PATCH reached the API"
 # malformed while the PATCH was in flight): the error says what happened and
 # what to do, and the exit code is the config error's.
 fake_clear_log
-fake_fault '{"method":"PATCH","action":"delay","seconds":2}' >/dev/null
+fake_fault '{"method":"PATCH","action":"delay","seconds":4}' >/dev/null
 ( t_run update prod2 --rename prod3; echo "$RC" >"$T/bg.rc" ) &
 bg=$!
 for _ in $(seq 100); do
