@@ -157,12 +157,13 @@ cmd_create_exec(struct ldrt_ctx *ctx, int argc, char **argv,
 	struct output_opts oo;
 	struct output_result res;
 	struct emit_input in;
+	const struct config_relay *sec;
 	struct option *lo;
 	const char *policy_path = NULL, *name;
 	char *policy = NULL;
 	struct store *s;
 	struct api *a;
-	int opt, r, ret = -1;
+	int opt, r, opts, ret = -1;
 
 	output_init(&oo, OUTPUT_ALLOW_KEY);
 	lo = cli_longopts(cmd_create_opts, output_longopts);
@@ -207,22 +208,30 @@ cmd_create_exec(struct ldrt_ctx *ctx, int argc, char **argv,
 	    &e2) != 0)
 		log_warn("%s", e2.msg);
 
-	if (output_requested(&oo)) {
+	/*
+	 * The output options, and the section's env-file and exec keys
+	 * (written before the config existed), deliver the new key.  Without
+	 * output options stdout has the summary, whatever the section does.
+	 */
+	sec = ctx_relay_section(ctx, rc.name, rc.id);
+	opts = output_requested(&oo);
+	if (opts)
 		log_info("created relay config '%s' (id %s, key ...%s)",
 		    rc.name, rc.id, rc.display_key);
+	if (opts || (sec != NULL && (sec->env_files[0] != NULL ||
+	    sec->exec != NULL))) {
 		memset(&in, 0, sizeof(in));
 		in.key = rc.full_key;
 		in.name = rc.name;
 		in.id = rc.id;
 		in.display_key = rc.display_key;
 		in.old_key_expires_ms = -1;
-		if (output_deliver(&oo, ctx_relay_section(ctx, rc.name, rc.id),
-		    &in, 0, &res, e) != 0)
+		if (output_deliver(&oo, sec, &in, 0, &res, e) != 0)
 			goto out;
-	} else {
+	}
+	if (!opts)
 		printf("id:           %s\nname:         %s\ndisplay key:  %s\n",
 		    rc.id, rc.name, rc.display_key);
-	}
 	ret = 0;
 out:
 	relay_config_release(&rc);

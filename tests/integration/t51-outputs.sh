@@ -135,4 +135,26 @@ SKEY=$(ldrt_fake_key "$SID")
 ok $? "create wrote the new key into the env file"
 expect_no_secret "$SKEY" "create --env-file does not print the key"
 
+# a section written before the config exists delivers its key on create
+cat >>"$T/config" <<EOF
+
+[relay canary]
+env-file = $T/canary.env
+var = CANARY_KEY
+exec = printf ran >$T/canary.ran
+EOF
+t_run create canary --policy "$T/policy.json"
+expect_rc 0 "create of a config whose section has env-file, var and exec"
+CID=$(sed -n 's/^id: *//p' "$T/out")
+[ -n "$CID" ]
+ok $? "without output options stdout has the summary (id: ...)"
+CKEY=$(ldrt_fake_key "$CID")
+[ -n "$CKEY" ] && [ "$(cat "$T/canary.env")" = "CANARY_KEY=$CKEY" ]
+ok $? "the section's env-file got the new key under its var"
+[ "$(cat "$T/canary.ran" 2>/dev/null)" = ran ]
+ok $? "the section's exec ran"
+expect_no_secret "$CKEY" "create through the section does not print the key"
+grep -q "^id = $CID\$" "$T/config"
+ok $? "the section got the new id"
+
 t_done
