@@ -59,6 +59,10 @@ K0=$(stored_key prod)
 remember "$K0"
 [ -n "$K0" ] && [ "$K0" = "$(fake_key_of prod)" ]
 ok $? "setup: prod created and its key stored"
+# create delivers through the section too: env file written, exec run once
+[ "$(env_key "$T/prod.env")" = "$K0" ] && [ "$(wc -l <"$T/exec.log")" = 1 ]
+ok $? "setup: create wrote the section's env file and ran its exec"
+: >"$T/exec.log"
 
 # ---- one rotation, default grace ------------------------------------------
 t_run rotate prod
