@@ -628,17 +628,55 @@ ss_store_once(struct ssstore *ss, struct ss_deadline *dl,
 	return ok ? 0 : -1;
 }
 
+/*
+ * After a store, which replaced an item with identical attributes: an
+ * item for the same key with another relay-name (a rename) is stale, and
+ * removed when unlocked.  The search asks for object paths only; the
+ * usual answer, one unlocked path, is the item just stored, and needs no
+ * item proxies (each costs a property round trip).  Best effort.
+ */
+static void
+ss_drop_stale(struct ssstore *ss, struct ss_deadline *dl,
+    const struct store_key *k)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	gchar **unlocked = NULL, **locked = NULL;
+	GHashTable *attrs, *a;
+	GList *items = NULL, *l;
+	const char *name;
+	int stale;
+
+	attrs = ss_attrs(k, 0, 0);
+	if (!secret_service_search_for_dbus_paths_sync(ss->svc, &ss_schema,
+	    attrs, dl->cancel, &unlocked, &locked, NULL) ||
+	    unlocked == NULL || unlocked[0] == NULL || unlocked[1] == NULL)
+		goto out;
+	if (ss_search(ss, dl, attrs, 0, &items, &e) != 0)
+		goto out;
+	for (l = items; l != NULL; l = l->next) {
+		a = secret_item_get_attributes(l->data);
+		name = a != NULL ? g_hash_table_lookup(a, "relay-name") : NULL;
+		stale = name == NULL || strcmp(name, k->relay_name) != 0;
+		if (a != NULL)
+			g_hash_table_unref(a);
+		if (stale && !secret_item_get_locked(l->data))
+			secret_item_delete_sync(l->data, dl->cancel, NULL);
+	}
+out:
+	g_list_free_full(items, g_object_unref);
+	g_strfreev(unlocked);
+	g_strfreev(locked);
+	g_hash_table_unref(attrs);
+}
+
 static int
 ss_put(struct store *s, const struct store_key *k, const char *secret,
     struct ldrt_err *e)
 {
 	struct ssstore *ss = ss_of(s);
 	struct ss_deadline dl;
-	GHashTable *attrs = NULL, *a;
-	GList *items = NULL, *l;
 	GError *err = NULL;
-	const char *name;
-	int r = -1, stale;
+	int r = -1;
 
 	if (secret == NULL || secret[0] == '\0')
 		return err_set(e, EX_DATAERR, "refusing to store an empty "
@@ -659,35 +697,12 @@ ss_put(struct store *s, const struct store_key *k, const char *secret,
 			goto out;
 		}
 	}
-	/*
-	 * The store replaced an item with identical attributes.  An item for
-	 * the same key with another relay-name (a rename) is now stale:
-	 * remove it.  Failing that is not an error; the new secret is in.
-	 */
-	if (k->kind == STORE_RELAY_KEY && k->relay_name != NULL) {
-		attrs = ss_attrs(k, 0, 0);
-		if (ss_search(ss, &dl, attrs, 0, &items, e) == 0) {
-			for (l = items; l != NULL; l = l->next) {
-				a = secret_item_get_attributes(l->data);
-				name = a != NULL ? g_hash_table_lookup(a,
-				    "relay-name") : NULL;
-				stale = name == NULL ||
-				    strcmp(name, k->relay_name) != 0;
-				if (a != NULL)
-					g_hash_table_unref(a);
-				if (stale && !secret_item_get_locked(l->data))
-					secret_item_delete_sync(l->data,
-					    dl.cancel, NULL);
-			}
-		}
-		err_clear(e);
-	}
+	/* the new secret is in: failing to tidy up is not an error */
+	if (k->kind == STORE_RELAY_KEY && k->relay_name != NULL)
+		ss_drop_stale(ss, &dl, k);
 	r = 0;
  out:
 	g_clear_error(&err);
-	if (attrs != NULL)
-		g_hash_table_unref(attrs);
-	g_list_free_full(items, g_object_unref);
 	ss_deadline_stop(&dl);
 	return r;
 }
