@@ -1393,7 +1393,7 @@ state_log_rotation(const struct state_rotation_event *ev, struct ldrt_err *e)
 	const char *outcome;
 	char	*dpath = NULL, *line = NULL, tbuf[64], d1[8], d2[8];
 	int64_t	 t;
-	int	 dfd = -1, fd = -1, r = -1;
+	int	 dfd = -1, fd = -1, r = -1, created = 0;
 
 	if (state_check_id(ev->relay_id, e) != 0)
 		return -1;
@@ -1426,8 +1426,18 @@ state_log_rotation(const struct state_rotation_event *ev, struct ldrt_err *e)
 	state_json_add_str(o, "message", ev->message);
 	line = xasprintf("%s\n", json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	if ((fd = openat(dfd, "rotations.jsonl", O_WRONLY | O_APPEND |
-	    O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+	/*
+	 * The directory is synced only when this call may have created the
+	 * log: an append to an existing file changes no directory entry.
+	 */
+	fd = openat(dfd, "rotations.jsonl", O_WRONLY | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
+		created = 1;
+		fd = openat(dfd, "rotations.jsonl", O_WRONLY | O_APPEND |
+		    O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (fd == -1) {
 		err_set(e, errno == ELOOP ? EX_NOPERM : EX_CANTCREAT,
 		    "cannot open rotation log '%s/rotations.jsonl': %s",
 		    dpath, errno == ELOOP ? "is a symlink" : strerror(errno));
@@ -1437,7 +1447,7 @@ state_log_rotation(const struct state_rotation_event *ev, struct ldrt_err *e)
 		goto out;
 	/* One write(): O_APPEND keeps concurrent lines whole. */
 	if (state_write_all(fd, line, strlen(line)) == -1 || fsync(fd) == -1 ||
-	    fsync(dfd) == -1) {
+	    (created && fsync(dfd) == -1)) {
 		err_set(e, EX_IOERR, "cannot write rotation log "
 		    "'%s/rotations.jsonl': %s", dpath, strerror(errno));
 		goto out;

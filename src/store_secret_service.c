@@ -628,22 +628,152 @@ ss_store_once(struct ssstore *ss, struct ss_deadline *dl,
 	return ok ? 0 : -1;
 }
 
+/*
+ * After a store, which replaced an item with identical attributes: an
+ * item for the same key with another relay-name (a rename) is stale, and
+ * removed when unlocked.  The search asks for object paths only; the
+ * usual answer, one unlocked path, is the item just stored, and needs no
+ * item proxies (each costs a property round trip).  Best effort.
+ */
+static void
+ss_drop_stale(struct ssstore *ss, struct ss_deadline *dl,
+    const struct store_key *k)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	gchar **unlocked = NULL, **locked = NULL;
+	GHashTable *attrs, *a;
+	GList *items = NULL, *l;
+	const char *name;
+	int stale;
+
+	attrs = ss_attrs(k, 0, 0);
+	if (!secret_service_search_for_dbus_paths_sync(ss->svc, &ss_schema,
+	    attrs, dl->cancel, &unlocked, &locked, NULL) ||
+	    unlocked == NULL || unlocked[0] == NULL || unlocked[1] == NULL)
+		goto out;
+	if (ss_search(ss, dl, attrs, 0, &items, &e) != 0)
+		goto out;
+	for (l = items; l != NULL; l = l->next) {
+		a = secret_item_get_attributes(l->data);
+		name = a != NULL ? g_hash_table_lookup(a, "relay-name") : NULL;
+		stale = name == NULL || strcmp(name, k->relay_name) != 0;
+		if (a != NULL)
+			g_hash_table_unref(a);
+		if (stale && !secret_item_get_locked(l->data))
+			secret_item_delete_sync(l->data, dl->cancel, NULL);
+	}
+out:
+	g_list_free_full(items, g_object_unref);
+	g_strfreev(unlocked);
+	g_strfreev(locked);
+	g_hash_table_unref(attrs);
+}
+
+/*
+ * The path of the one item that matches k's attributes (all of them with
+ * full, else those that identify the key), or NULL: none, several, a
+ * locked one, or an error.  Paths only: no item proxies.
+ */
+static gchar *
+ss_one_path(struct ssstore *ss, struct ss_deadline *dl,
+    const struct store_key *k, int full)
+{
+	gchar **unlocked = NULL, **locked = NULL, *path = NULL;
+	GHashTable *attrs;
+
+	attrs = ss_attrs(k, full, 0);
+	if (secret_service_search_for_dbus_paths_sync(ss->svc, &ss_schema,
+	    attrs, dl->cancel, &unlocked, &locked, NULL) &&
+	    unlocked != NULL && unlocked[0] != NULL && unlocked[1] == NULL &&
+	    (locked == NULL || locked[0] == NULL))
+		path = g_strdup(unlocked[0]);
+	g_hash_table_unref(attrs);
+	g_strfreev(unlocked);
+	g_strfreev(locked);
+	return path;
+}
+
+/*
+ * The only item of key k (kind/profile/api-host/relay-id), if it also has
+ * k's relay-name; else NULL (nothing there, a stale item of a rename, a
+ * locked keyring, an error), and the caller's CreateItem deals with it.
+ */
+static gchar *
+ss_sole_item(struct ssstore *ss, struct ss_deadline *dl,
+    const struct store_key *k)
+{
+	gchar *key, *full = NULL;
+
+	if ((key = ss_one_path(ss, dl, k, 0)) != NULL &&
+	    (full = ss_one_path(ss, dl, k, 1)) != NULL &&
+	    strcmp(key, full) != 0) {
+		g_free(full);
+		full = NULL;
+	}
+	g_free(key);
+	return full;
+}
+
+/*
+ * A new secret for the relay key's existing item, in place (Item.SetSecret).
+ * gnome-keyring writes (and fsyncs) the keyring file once for SetSecret but
+ * twice for a CreateItem that replaces an item, which is most of the cost
+ * of a rotation.  The item's attributes are the ones CreateItem would have
+ * written; its label, made from them, is kept.  0 if stored; -1 if the
+ * caller is to store with CreateItem instead (nothing to update, or the
+ * update failed).
+ */
+static int
+ss_put_in_place(struct ssstore *ss, struct ss_deadline *dl,
+    const struct store_key *k, const char *secret)
+{
+	SecretValue *v;
+	GVariant *ret;
+	GError *err = NULL;
+	gchar *path;
+
+	if (k->kind != STORE_RELAY_KEY || k->relay_name == NULL ||
+	    (path = ss_sole_item(ss, dl, k)) == NULL)
+		return -1;
+	v = secret_value_new(secret, -1, "text/plain");
+	ret = g_dbus_connection_call_sync(
+	    g_dbus_proxy_get_connection(G_DBUS_PROXY(ss->svc)),
+	    g_dbus_proxy_get_name(G_DBUS_PROXY(ss->svc)), path,
+	    "org.freedesktop.Secret.Item", "SetSecret",
+	    g_variant_new("(@(oayays))",
+	    secret_service_encode_dbus_secret(ss->svc, v)), NULL,
+	    G_DBUS_CALL_FLAGS_NO_AUTO_START, dl->secs * 1000, dl->cancel, &err);
+	secret_value_unref(v);
+	g_free(path);
+	if (ret != NULL) {
+		g_variant_unref(ret);
+		return 0;
+	}
+	g_clear_error(&err);
+	return -1;
+}
+
 static int
 ss_put(struct store *s, const struct store_key *k, const char *secret,
     struct ldrt_err *e)
 {
 	struct ssstore *ss = ss_of(s);
 	struct ss_deadline dl;
-	GHashTable *attrs = NULL, *a;
-	GList *items = NULL, *l;
 	GError *err = NULL;
-	const char *name;
-	int r = -1, stale;
+	int r = -1;
 
 	if (secret == NULL || secret[0] == '\0')
 		return err_set(e, EX_DATAERR, "refusing to store an empty "
 		    "secret");
 	ss_deadline_start(&dl, ss->timeout);
+	if (ss_put_in_place(ss, &dl, k, secret) == 0) {
+		r = 0;
+		goto out;
+	}
+	if (ss_deadline_fired(&dl)) {
+		ss_error(&dl, NULL, SS_WRITE, e);
+		goto out;
+	}
 	if (ss_store_once(ss, &dl, k, secret, &err) != 0) {
 		if (!g_error_matches(err, SECRET_ERROR,
 		    SECRET_ERROR_IS_LOCKED) || !ss->interactive ||
@@ -659,35 +789,12 @@ ss_put(struct store *s, const struct store_key *k, const char *secret,
 			goto out;
 		}
 	}
-	/*
-	 * The store replaced an item with identical attributes.  An item for
-	 * the same key with another relay-name (a rename) is now stale:
-	 * remove it.  Failing that is not an error; the new secret is in.
-	 */
-	if (k->kind == STORE_RELAY_KEY && k->relay_name != NULL) {
-		attrs = ss_attrs(k, 0, 0);
-		if (ss_search(ss, &dl, attrs, 0, &items, e) == 0) {
-			for (l = items; l != NULL; l = l->next) {
-				a = secret_item_get_attributes(l->data);
-				name = a != NULL ? g_hash_table_lookup(a,
-				    "relay-name") : NULL;
-				stale = name == NULL ||
-				    strcmp(name, k->relay_name) != 0;
-				if (a != NULL)
-					g_hash_table_unref(a);
-				if (stale && !secret_item_get_locked(l->data))
-					secret_item_delete_sync(l->data,
-					    dl.cancel, NULL);
-			}
-		}
-		err_clear(e);
-	}
+	/* the new secret is in: failing to tidy up is not an error */
+	if (k->kind == STORE_RELAY_KEY && k->relay_name != NULL)
+		ss_drop_stale(ss, &dl, k);
 	r = 0;
  out:
 	g_clear_error(&err);
-	if (attrs != NULL)
-		g_hash_table_unref(attrs);
-	g_list_free_full(items, g_object_unref);
 	ss_deadline_stop(&dl);
 	return r;
 }

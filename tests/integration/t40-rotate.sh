@@ -42,6 +42,14 @@ x = r["query"].get("expiry")
 print("none" if x is None else int(x) - r["real_time_ms"])'
 }
 
+# ss_items ID: "relay-name secret" of every keyring item of relay ID.
+ss_items() {
+	t_cmd secret-tool search --all relay-id "$1"
+	cat "$T/out" "$T/err" | awk '/^\[/ { if (n != "") print n, s; n = "-"; s = "-" }
+	    /^secret = / { s = $3 } /^attribute\.relay-name = / { n = $3 }
+	    END { if (n != "") print n, s }'
+}
+
 # env_key FILE: the AUTO_CONFIG_KEY value in an env file.
 env_key() {
 	sed -n 's/^AUTO_CONFIG_KEY=//p' "$1" | tr -d "'\""
@@ -92,6 +100,22 @@ fake_json_get "$SD/relays/$PROD.json" \
     "d['display_key'] == '${K1: -4}' and d['old_display_key'] == '${K0: -4}' and d['old_key_expires_at_ms'] > 0 and not d['exec_failed']" |
     grep -qx true
 ok $? "the state record has new/old display keys and the old key's expiry"
+[ "$(ss_items "$PROD")" = "prod $K1" ]
+ok $? "the keyring holds one item for prod, with the new key"
+
+# renamed outside the tool: the new key goes to an item with the new name,
+# and the item with the old name is removed
+ldrt_create ren1
+REN=$CREATED_ID
+[ "$(fake_req PATCH "/api/v2/account/relay-auto-configs/$REN" \
+    "$ADMIN_TOKEN" '{"patch":[{"op":"replace","path":"/name","value":"ren2"}]}')" = 200 ]
+ok $? "setup: ren1 renamed to ren2 on the fake"
+t_run rotate "$REN"
+expect_rc 0 "rotate of a relay renamed elsewhere exits 0"
+RK=$(ldrt_fake_key "$REN")
+remember "$RK"
+[ "$(ss_items "$REN")" = "ren2 $RK" ]
+ok $? "one keyring item, with the new name and the new key (got '$(ss_items "$REN" | cut -c1-12)...')"
 
 # ---- grace and expiry options ---------------------------------------------
 t_run rotate prod --grace 15m
