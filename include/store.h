@@ -73,6 +73,9 @@ struct store_ops {
 		    struct ldrt_err *);
 	int	(*cred_erase)(struct store *, const struct credential *,
 		    struct ldrt_err *);
+	/* want NULL: every git credential; else those matching want */
+	int	(*cred_list)(struct store *, const struct credential *,
+		    struct credential **, size_t *, struct ldrt_err *);
 };
 
 struct store {
@@ -141,6 +144,37 @@ int	store_list(struct store *s, const struct store_key *pattern,
  * failed).  An empty pattern (credential_is_empty_pattern()) is refused
  * with EX_USAGE.
  */
+/*
+ * store_cred_list(): every git credential the store holds, as the array
+ * *out of *n credentials (protocol, host, path, username from the item,
+ * absent where it has none; password, password_expiry_utc and
+ * oauth_refresh_token from its secret), in search or file order.  0 (also when there are none:
+ * *out NULL, *n 0) or -1 (*out NULL, *n 0).  Free the array with
+ * store_creds_free(): each element is credential_release()d, so passwords
+ * and refresh tokens are secret memory wiped on release.
+ *
+ *   Secret Service: the items whose xdg:schema is "org.git.Password"
+ *   (ours and git-credential-libsecret >= 2.43's) and those of git 2.39's
+ *   helper: schema "org.gnome.keyring.NetworkPassword" with a label that
+ *   starts with "Git: ".  Other NetworkPassword items and schema-less
+ *   items (which get may still find) are not listed: nothing tells them
+ *   apart from other programs' passwords.  The locked-keyring rules of
+ *   the reads apply: locked items are unlocked (interactive: may prompt)
+ *   or EX_NOPERM "keyring is locked", never an empty list.
+ *
+ *   File store: every git credential in the file (none without a file).
+ *
+ * store_cred_find(): the same for the items matching want (git's rule, as
+ * for get, and in the order get considers them; on the Secret Service any
+ * schema, as for get), so a caller can pick the item with an exact key
+ * (store_cred_same_key()).  An empty pattern is refused with EX_USAGE.
+ */
+int	store_cred_list(struct store *s, struct credential **out, size_t *n,
+	    struct ldrt_err *e);
+int	store_cred_find(struct store *s, const struct credential *want,
+	    struct credential **out, size_t *n, struct ldrt_err *e);
+/* Releases n credentials (wiping their secrets) and the array.  NULL ok. */
+void	store_creds_free(struct credential *v, size_t n);
 int	store_cred_get(struct store *s, const struct credential *want,
 	    struct credential *out, struct ldrt_err *e);
 int	store_cred_put(struct store *s, const struct credential *c,

@@ -1,17 +1,25 @@
 /*
  * cmd_store.c: "store migrate --to file|secret-service [--delete-source]":
  * move every stored item (API tokens and relay keys of every profile and
- * API host) from the store in use (--store, LDRT_STORE, config; "auto"
- * resolved as usual) to the other backend.
+ * API host) and every generic git credential the credential helper keeps
+ * (store_cred_list()) from the store in use (--store, LDRT_STORE, config;
+ * "auto" resolved as usual) to the other backend.
  *
  * First every item is compared with what the destination already holds:
  * a different secret under the same key (say a key rotated since) stops
  * the run with EX_DATAERR before anything is written, unless --overwrite.
- * Then each item is read from the source, written to the destination and
- * read back from the destination; only when every item was copied and
- * verified does --delete-source remove the items from the source.  Any
- * failure stops the run with the failure's exit code and nothing is
- * deleted.  The counts go to stderr (log_info); stdout stays empty.
+ * A git credential's key is (protocol, host, path, username), its secret
+ * the password with its expiry and refresh token; the destination's item
+ * with exactly that key is found with store_cred_find().  Then each item
+ * is read from the source, written to the destination and read back from
+ * the destination; only when every item and credential was copied and
+ * verified does --delete-source remove them from the source.  A git
+ * credential is erased by its key and password; should that pattern also
+ * match a source item that was not copied (another program's, or one of
+ * a kind store_cred_list() does not show), the credential is left in the
+ * source with a warning.  Any failure stops the run with the failure's
+ * exit code and nothing is deleted.  The counts go to stderr (log_info);
+ * stdout stays empty; no message holds a secret.
  */
 #include "config.h"
 
@@ -53,6 +61,13 @@ struct migration {
 	size_t			 tokens;
 	size_t			 keys;
 	size_t			 deleted;
+	struct credential	*creds;		/* git credentials, one per key */
+	size_t			 ncreds;
+	unsigned char		*cred_same;	/* already in the destination */
+	size_t			 cred_present;
+	size_t			 cred_copied;
+	size_t			 cred_deleted;
+	size_t			 cred_kept;	/* not erased, see above */
 };
 
 static int cmd_store_exec(struct ldrt_ctx *, int, char **,
@@ -262,6 +277,238 @@ cmd_store_delete_source(struct migration *m, struct ldrt_err *e)
 	return 0;
 }
 
+/* ---- git credentials ---- */
+
+/* "git credential for https://host/path of user 'u'", no secret; control
+ * bytes (the keyring may hold anything) shown as '?'. */
+static void
+cmd_store_cred_describe(const struct credential *c, char *buf, size_t len)
+{
+	char *p;
+
+	snprintf(buf, len, "git credential for %s://%s%s%s of user '%s'",
+	    c->protocol != NULL ? c->protocol : "?",
+	    c->host != NULL ? c->host : "",
+	    c->path != NULL ? "/" : "", c->path != NULL ? c->path : "",
+	    c->username != NULL ? c->username : "?");
+	for (p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+/* c's key fields, borrowed (never release *k); with_password adds it. */
+static void
+cmd_store_cred_key(const struct credential *c, int with_password,
+    struct credential *k)
+{
+	credential_init(k);
+	k->protocol = c->protocol;
+	k->host = c->host;
+	k->path = c->path;
+	k->username = c->username;
+	if (with_password)
+		k->password = c->password;
+}
+
+/* 1 if a and b hold the same secret: password, expiry, refresh token. */
+static int
+cmd_store_cred_same_secret(const struct credential *a,
+    const struct credential *b)
+{
+	char *x = store_cred_secret_encode(a), *y = store_cred_secret_encode(b);
+	int same = x != NULL && y != NULL && strcmp(x, y) == 0;
+
+	secret_free(x);
+	secret_free(y);
+	return same;
+}
+
+/* The index in v of the credential with c's key, or -1. */
+static int
+cmd_store_cred_index(const struct credential *v, size_t n,
+    const struct credential *c)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (store_cred_same_key(&v[i], c))
+			return (int)i;
+	return -1;
+}
+
+/* Lists the source's git credentials: one per key (the first, as get
+ * answers), skipping those git could not have stored. */
+static int
+cmd_store_list_creds(struct migration *m, struct ldrt_err *e)
+{
+	struct credential *v = NULL;
+	size_t n = 0, i;
+
+	if (store_cred_list(m->src, &v, &n, e) != 0)
+		return err_prefix(e, "listing the git credentials of the "
+		    "source store");
+	m->creds = xcalloc(n + 1, sizeof(*m->creds));
+	for (i = 0; i < n; i++) {
+		if (!credential_is_complete(&v[i])) {
+			log_warn("skipping a git credential without protocol, "
+			    "host, username or password");
+			continue;
+		}
+		if (cmd_store_cred_index(m->creds, m->ncreds, &v[i]) >= 0)
+			continue;	/* a duplicate; freed below */
+		m->creds[m->ncreds++] = v[i];
+		credential_init(&v[i]);
+	}
+	store_creds_free(v, n);
+	return 0;
+}
+
+/*
+ * The destination's credential with c's exact key into *out (released by
+ * the caller): 0, STORE_ABSENT or -1.
+ */
+static int
+cmd_store_cred_dst(struct migration *m, const struct credential *c,
+    struct credential *out, struct ldrt_err *e)
+{
+	struct credential k, *v = NULL;
+	size_t n = 0;
+	int i;
+
+	credential_init(out);
+	cmd_store_cred_key(c, 0, &k);
+	if (store_cred_find(m->dst, &k, &v, &n, e) != 0)
+		return -1;
+	if ((i = cmd_store_cred_index(v, n, c)) < 0) {
+		store_creds_free(v, n);
+		return STORE_ABSENT;
+	}
+	*out = v[i];
+	credential_init(&v[i]);
+	store_creds_free(v, n);
+	return 0;
+}
+
+/* As cmd_store_check(), for git credential i. */
+static int
+cmd_store_cred_check(struct migration *m, size_t i, struct ldrt_err *e)
+{
+	struct credential cur;
+	char what[512];
+	int r, ret = -1;
+
+	cmd_store_cred_describe(&m->creds[i], what, sizeof(what));
+	if ((r = cmd_store_cred_dst(m, &m->creds[i], &cur, e)) < 0) {
+		err_prefix(e, "checking the destination for the %s", what);
+		goto out;
+	}
+	if (r == STORE_ABSENT) {
+		ret = 0;
+		goto out;
+	}
+	if (cmd_store_cred_same_secret(&m->creds[i], &cur)) {
+		m->cred_same[i] = 1;
+		m->cred_present++;
+	} else if (m->overwrite) {
+		log_warn("replacing the different %s held by the destination",
+		    what);
+	} else {
+		err_set(e, EX_DATAERR, "the destination already holds a "
+		    "different %s (use --overwrite to replace it)", what);
+		goto out;
+	}
+	ret = 0;
+ out:
+	credential_release(&cur);
+	return ret;
+}
+
+/* Copies git credential i and reads it back from the destination. */
+static int
+cmd_store_cred_copy(struct migration *m, size_t i, struct ldrt_err *e)
+{
+	const struct credential *c = &m->creds[i];
+	struct credential back;
+	char what[512];
+	int r, ret = -1;
+
+	credential_init(&back);
+	if (m->cred_same[i])
+		return 0;	/* verified by cmd_store_cred_check() */
+	cmd_store_cred_describe(c, what, sizeof(what));
+	if (store_cred_put(m->dst, c, e) != 0) {
+		err_prefix(e, "storing the %s", what);
+		goto out;
+	}
+	if ((r = cmd_store_cred_dst(m, c, &back, e)) < 0) {
+		err_prefix(e, "reading back the %s", what);
+		goto out;
+	}
+	if (r == STORE_ABSENT || !cmd_store_cred_same_secret(c, &back)) {
+		err_set(e, EX_SOFTWARE, "the %s read back from the destination "
+		    "does not match the source", what);
+		goto out;
+	}
+	log_verbose("copied the %s", what);
+	ret = 0;
+ out:
+	credential_release(&back);
+	return ret;
+}
+
+/*
+ * 1 if erasing git credential i (by key and password) from the source
+ * removes only credentials that were copied, 0 if it would also remove
+ * another item, -1 on error.
+ */
+static int
+cmd_store_cred_erasable(struct migration *m, size_t i, struct ldrt_err *e)
+{
+	const struct credential *c = &m->creds[i];
+	struct credential k, *v = NULL;
+	size_t n = 0, j;
+	int ok = 1;
+
+	cmd_store_cred_key(c, 0, &k);
+	if (store_cred_find(m->src, &k, &v, &n, e) != 0)
+		return -1;
+	for (j = 0; j < n && ok; j++)
+		if (v[j].password != NULL &&
+		    strcmp(v[j].password, c->password) == 0 &&
+		    cmd_store_cred_index(m->creds, m->ncreds, &v[j]) < 0)
+			ok = 0;
+	store_creds_free(v, n);
+	return ok;
+}
+
+static int
+cmd_store_cred_delete_source(struct migration *m, struct ldrt_err *e)
+{
+	struct credential k;
+	char what[512];
+	size_t i;
+	int r;
+
+	for (i = 0; i < m->ncreds; i++) {
+		cmd_store_cred_describe(&m->creds[i], what, sizeof(what));
+		if ((r = cmd_store_cred_erasable(m, i, e)) == 0) {
+			log_warn("left the %s in the source: erasing it would "
+			    "also erase an item that was not copied", what);
+			m->cred_kept++;
+			continue;
+		}
+		cmd_store_cred_key(&m->creds[i], 1, &k);
+		if (r < 0 || store_cred_erase(m->src, &k, e) < 0)
+			return err_prefix(e, "all %zu items and %zu git "
+			    "credentials were copied and verified, but "
+			    "erasing the %s from the source failed after %zu "
+			    "item and %zu git credential deletions", m->n,
+			    m->ncreds, what, m->deleted, m->cred_deleted);
+		m->cred_deleted++;
+	}
+	return 0;
+}
+
 static int
 cmd_store_open_dst(struct ldrt_ctx *ctx, const char *to, struct store **out,
     struct ldrt_err *e)
@@ -298,17 +545,21 @@ cmd_store_migrate(struct ldrt_ctx *ctx, const char *to, int delete_source,
 	for (i = 0; i < LDRT_ARRAY_SIZE(cmd_store_kinds); i++)
 		if (cmd_store_list_kind(&m, cmd_store_kinds[i], e) != 0)
 			goto out;
-	if (m.n == 0) {
-		log_info("nothing to migrate: the %s store holds no items",
-		    from);
+	if (cmd_store_list_creds(&m, e) != 0)
+		goto out;
+	if (m.n == 0 && m.ncreds == 0) {
+		log_info("nothing to migrate: the %s store holds no items "
+		    "and no git credentials", from);
 		ret = 0;
 		goto out;
 	}
 	if (cmd_store_open_dst(ctx, to, &m.dst, e) != 0)
 		goto out;
-	m.same = xcalloc(m.n, 1);
-	for (i = 0; i < m.n; i++) {
-		if (cmd_store_check(&m, i, e) != 0) {
+	m.same = xcalloc(m.n + 1, 1);
+	m.cred_same = xcalloc(m.ncreds + 1, 1);
+	for (i = 0; i < m.n + m.ncreds; i++) {
+		if ((i < m.n ? cmd_store_check(&m, i, e) :
+		    cmd_store_cred_check(&m, i - m.n, e)) != 0) {
 			log_error("%s", e->msg);
 			err_set(e, e->ex, "nothing was copied to %s; nothing "
 			    "was deleted from %s", to, from);
@@ -329,27 +580,44 @@ cmd_store_migrate(struct ldrt_ctx *ctx, const char *to, int delete_source,
 		else
 			m.tokens++;
 	}
+	for (i = 0; i < m.ncreds; i++) {
+		if (cmd_store_cred_copy(&m, i, e) != 0) {
+			log_error("%s", e->msg);
+			err_set(e, e->ex, "copied %zu of %zu items and %zu of "
+			    "%zu git credentials from %s to %s before the "
+			    "failure; nothing was deleted from %s", m.copied,
+			    m.n, m.cred_copied, m.ncreds, from, to, from);
+			goto out;
+		}
+		m.cred_copied++;
+	}
 	log_info("copied %zu item%s from %s to %s (%zu API token%s, %zu relay "
-	    "key%s), each verified by reading it back", m.copied,
-	    m.copied == 1 ? "" : "s", from, to, m.tokens,
-	    m.tokens == 1 ? "" : "s", m.keys, m.keys == 1 ? "" : "s");
-	if (m.present > 0)
+	    "key%s) and %zu git credential%s, each verified by reading it "
+	    "back", m.copied, m.copied == 1 ? "" : "s", from, to, m.tokens,
+	    m.tokens == 1 ? "" : "s", m.keys, m.keys == 1 ? "" : "s",
+	    m.cred_copied, m.cred_copied == 1 ? "" : "s");
+	if (m.present + m.cred_present > 0)
 		log_info("%zu of them %s already there with the same secret",
-		    m.present, m.present == 1 ? "was" : "were");
+		    m.present + m.cred_present,
+		    m.present + m.cred_present == 1 ? "was" : "were");
 	if (!delete_source) {
 		log_info("the %s store is unchanged; run again with "
 		    "--delete-source to remove the items from it", from);
 		ret = 0;
 		goto out;
 	}
-	if (cmd_store_delete_source(&m, e) != 0)
+	if (cmd_store_delete_source(&m, e) != 0 ||
+	    cmd_store_cred_delete_source(&m, e) != 0)
 		goto out;
-	log_info("deleted %zu item%s from %s", m.deleted,
-	    m.deleted == 1 ? "" : "s", from);
+	log_info("deleted %zu item%s and %zu git credential%s from %s",
+	    m.deleted, m.deleted == 1 ? "" : "s", m.cred_deleted,
+	    m.cred_deleted == 1 ? "" : "s", from);
 	ret = 0;
 out:
 	store_items_free(m.items, m.n);
 	free(m.same);
+	store_creds_free(m.creds, m.ncreds);
+	free(m.cred_same);
 	store_close(m.dst);
 	return ret;
 }

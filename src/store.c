@@ -293,7 +293,7 @@ static int
 store_cred_supported(struct store *s, struct ldrt_err *e)
 {
 	if (s->ops->cred_get == NULL || s->ops->cred_put == NULL ||
-	    s->ops->cred_erase == NULL)
+	    s->ops->cred_erase == NULL || s->ops->cred_list == NULL)
 		return err_set(e, EX_UNAVAILABLE, "the %s store cannot keep "
 		    "git credentials", s->ops->name);
 	return 0;
@@ -332,4 +332,41 @@ store_cred_erase(struct store *s, const struct credential *want,
 		return err_set(e, EX_USAGE, "refusing to erase with an empty "
 		    "pattern");
 	return s->ops->cred_erase(s, want, e);
+}
+
+void
+store_creds_free(struct credential *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		credential_release(&v[i]);
+	free(v);
+}
+
+int
+store_cred_list(struct store *s, struct credential **out, size_t *n,
+    struct ldrt_err *e)
+{
+	*out = NULL;
+	*n = 0;
+	if (store_cred_supported(s, e) != 0)
+		return -1;
+	return s->ops->cred_list(s, NULL, out, n, e);
+}
+
+int
+store_cred_find(struct store *s, const struct credential *want,
+    struct credential **out, size_t *n, struct ldrt_err *e)
+{
+	*out = NULL;
+	*n = 0;
+	if (store_cred_supported(s, e) != 0)
+		return -1;
+	if (credential_is_empty_pattern(want))
+		return err_set(e, EX_USAGE, "refusing to look up git "
+		    "credentials with an empty pattern");
+	return s->ops->cred_list(s, want, out, n, e);
 }

@@ -1301,6 +1301,61 @@ sf_cred_erase(struct store *s, const struct credential *want,
 	return r;
 }
 
+/* Moves item it's key fields and decoded secret into *out. */
+static void
+sf_git_take(struct fitem *it, struct credential *out)
+{
+	credential_init(out);
+	out->protocol = it->cred.protocol;
+	out->host = it->cred.host;
+	out->path = it->cred.path;
+	out->username = it->cred.username;
+	memset(&it->cred, 0, sizeof(it->cred));
+	store_cred_secret_decode(it->secret, out);
+}
+
+static int
+sf_cred_list(struct store *s, const struct credential *want,
+    struct credential **outp, size_t *np, struct ldrt_err *e)
+{
+	struct fstore *fs = fs_of(s);
+	struct fitems l = { NULL, 0 };
+	struct credential have, *v = NULL;
+	size_t i, n = 0;
+	int lfd = -1, r;
+
+	*outp = NULL;
+	*np = 0;
+	if (!sf_exists(fs))
+		return 0;
+	if ((lfd = sf_lock(fs, LOCK_SH, e)) < 0)
+		return -1;
+	if ((r = sf_load(fs, &l, NULL, e)) != 0) {
+		if (r == STORE_ABSENT)
+			r = 0;	/* removed since sf_exists() */
+		goto out;
+	}
+	v = xcalloc(l.n + 1, sizeof(*v));
+	for (i = 0; i < l.n; i++) {
+		if (!l.v[i].git)
+			continue;
+		sf_git_have(&l.v[i], &have);
+		if (want != NULL && !credential_match(want, &have, 0))
+			continue;
+		sf_git_take(&l.v[i], &v[n++]);
+	}
+	if (n > 0) {
+		*outp = v;
+		*np = n;
+		v = NULL;
+	}
+ out:
+	store_creds_free(v, n);
+	fitems_clear(&l);
+	sf_unlock(lfd);
+	return r;
+}
+
 static void
 sf_close(struct store *s)
 {
@@ -1320,7 +1375,7 @@ sf_close(struct store *s)
 
 static const struct store_ops store_file_ops = {
 	"file", sf_get, sf_put, sf_del, sf_list, sf_close,
-	sf_cred_get, sf_cred_put, sf_cred_erase
+	sf_cred_get, sf_cred_put, sf_cred_erase, sf_cred_list
 };
 
 int

@@ -24,7 +24,10 @@
  * then filtered with git's rule (exact host:port, path only when given).
  * store updates an item with the same key in place (whatever its schema)
  * and removes duplicates; erase decides on every item (and, with a
- * password, reads every secret) before it deletes anything.
+ * password, reads every secret) before it deletes anything.  Listing
+ * every git credential (store migrate) cannot search by request: it takes
+ * the items whose xdg:schema is org.git.Password, and git 2.39's
+ * NetworkPassword items labelled "Git: ..." (see ss_git_all()).
  *
  * Reads search all collections: with no default collection they report
  * absent correctly.  Writes go to the "default" alias; without one:
@@ -1246,6 +1249,117 @@ ss_cred_erase(struct store *s, const struct credential *want,
 	return r;
 }
 
+/*
+ * Listing: the items git's helpers wrote are told apart from other
+ * programs' passwords by their xdg:schema: org.git.Password, or git 2.39's
+ * NetworkPassword with a "Git: " label (that schema is shared with other
+ * programs).  Each is searched for by that attribute alone, without a
+ * schema to validate against.
+ */
+#define SS_GIT_SCHEMA_OLD	"org.gnome.keyring.NetworkPassword"
+#define SS_GIT_LABEL_PREFIX	"Git: "
+
+/* The items whose xdg:schema is schema, unlocked (or EX_NOPERM). */
+static int
+ss_git_search_by_schema(struct ssstore *ss, struct ss_deadline *dl,
+    const char *schema, GList **out, struct ldrt_err *e)
+{
+	GHashTable *attrs;
+	int r, all;
+
+	attrs = g_hash_table_new(g_str_hash, g_str_equal);
+	g_hash_table_insert(attrs, (gpointer)"xdg:schema", (gpointer)schema);
+	r = ss_search_visible_schema(ss, dl, NULL, attrs,
+	    SECRET_SEARCH_LOAD_SECRETS, out, e);
+	if (r == 0 && ss_any_locked(*out, &all)) {
+		/* search again once unlocked: labels and secrets were hidden */
+		if ((r = ss_unlock(ss, dl, *out, e)) == 0) {
+			g_list_free_full(*out, g_object_unref);
+			*out = NULL;
+			r = ss_search_schema(ss, dl, NULL, attrs,
+			    SECRET_SEARCH_LOAD_SECRETS, out, e);
+		}
+	}
+	if (r != 0) {
+		g_list_free_full(*out, g_object_unref);
+		*out = NULL;
+	}
+	g_hash_table_unref(attrs);
+	return r;
+}
+
+/* Every item of git's helpers (see above), each referenced. */
+static int
+ss_git_all(struct ssstore *ss, struct ss_deadline *dl, GList **out,
+    struct ldrt_err *e)
+{
+	GList *items = NULL, *old = NULL, *l;
+	gchar *label;
+
+	*out = NULL;
+	if (ss_git_search_by_schema(ss, dl, ss_git_schema.name, &items,
+	    e) != 0)
+		return -1;
+	if (ss_git_search_by_schema(ss, dl, SS_GIT_SCHEMA_OLD, &old,
+	    e) != 0) {
+		g_list_free_full(items, g_object_unref);
+		return -1;
+	}
+	for (l = old; l != NULL; l = l->next) {
+		label = secret_item_get_label(l->data);
+		if (label != NULL && strncmp(label, SS_GIT_LABEL_PREFIX,
+		    strlen(SS_GIT_LABEL_PREFIX)) == 0)
+			items = g_list_append(items, g_object_ref(l->data));
+		g_free(label);
+	}
+	g_list_free_full(old, g_object_unref);
+	*out = items;
+	return 0;
+}
+
+static int
+ss_cred_list(struct store *s, const struct credential *want,
+    struct credential **outp, size_t *np, struct ldrt_err *e)
+{
+	struct ssstore *ss = ss_of(s);
+	struct ss_deadline dl;
+	struct credential *v = NULL;
+	GList *items = NULL, *l;
+	char *blob = NULL;
+	size_t n = 0;
+	int r = -1;
+
+	*outp = NULL;
+	*np = 0;
+	ss_deadline_start(&dl, ss->timeout);
+	if (want != NULL ? ss_git_find(ss, &dl, want, 0,
+	    SECRET_SEARCH_LOAD_SECRETS, &items, e) != 0 :
+	    ss_git_all(ss, &dl, &items, e) != 0)
+		goto out;
+	v = xcalloc(g_list_length(items) + 1, sizeof(*v));
+	for (l = items; l != NULL; l = l->next) {
+		if (ss_git_blob(&dl, l->data, &blob, e) != 0)
+			goto out;
+		ss_git_have(l->data, &v[n]);
+		store_cred_secret_decode(blob, &v[n]);
+		n++;
+		secret_free(blob);
+		blob = NULL;
+	}
+	if (n > 0) {
+		*outp = v;
+		*np = n;
+		v = NULL;
+	}
+	r = 0;
+ out:
+	secret_free(blob);
+	store_creds_free(v, n);
+	g_list_free_full(items, g_object_unref);
+	ss_deadline_stop(&dl);
+	return r;
+}
+
 static void
 ss_close(struct store *s)
 {
@@ -1261,7 +1375,7 @@ ss_close(struct store *s)
 
 static const struct store_ops store_ss_ops = {
 	"secret-service", ss_get, ss_put, ss_del, ss_list, ss_close,
-	ss_cred_get, ss_cred_put, ss_cred_erase
+	ss_cred_get, ss_cred_put, ss_cred_erase, ss_cred_list
 };
 
 int

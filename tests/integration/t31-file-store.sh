@@ -2,8 +2,8 @@
 # t31-file-store.sh: the encrypted file store (round trip, wrong passphrase,
 # tampered and truncated files, mode checks, concurrent writers), systemd
 # credentials (API token and passphrase), store = auto and its reasons,
-# and "store migrate" both ways, including failures that must leave the
-# source untouched.
+# and "store migrate" both ways (generic git credentials included),
+# including failures that must leave the source untouched.
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ldrt.sh"
@@ -233,6 +233,11 @@ expect_out_match '^store: +secret-service \(secret-service: answered on the sess
     "auto with a Secret Service: secret-service, and why"
 
 # ---- migrate file -> secret-service (source kept) ---------------------------
+# A generic git credential, stored as git sends it, travels with the items.
+GIT_GET=$'protocol=https\nhost=git.example.com\n'
+t_run_in $'protocol=https\nhost=git.example.com\nusername=gina\npassword=git-pw-1\n' \
+    --store file credential store
+expect_rc 0 "credential store keeps a git credential in the file store"
 h=$(sha "$STORE")
 t_run --store file store migrate --to file
 expect_rc 64 "migrate to the backend already in use: 64"
@@ -243,11 +248,12 @@ t_run --store file store migrate --to keyring
 expect_rc 64 "migrate --to an unknown backend: 64"
 t_run --store file store migrate --to secret-service
 expect_rc 0 "file -> secret-service: 0"
-expect_err_match 'copied 5 items from file to secret-service \(1 API token, 4 relay keys\)' \
-    "the counts are reported"
+expect_err_match 'copied 5 items from file to secret-service \(1 API token, 4 relay keys\) and 1 git credential,' \
+    "the counts are reported, git credentials included"
 expect_err_match 'unchanged' "it says the source is unchanged"
 expect_out_empty "nothing on stdout"
 expect_no_secret "$KEY" "migrate prints no secret"
+expect_no_secret git-pw-1 "nor the git password"
 [ "$(sha "$STORE")" = "$h" ]
 ok $? "without --delete-source the file store is byte-identical"
 t_run get prod
@@ -258,10 +264,16 @@ expect_out_eq "$ADMIN_TOKEN" "and the API token"
 ok $? "the keyring holds 4 relay keys and 1 API token"
 secret-tool search --all kind relay-key 2>&1 | grep -q '^label = Relay key prod ('
 ok $? "the migrated items carry readable labels (relay name kept)"
+t_run_in "$GIT_GET" credential get
+expect_out_eq $'username=gina\npassword=git-pw-1' \
+    "credential get answers the migrated git credential from the keyring"
+secret-tool search --all xdg:schema org.git.Password 2>&1 |
+    grep -q '^label = Git: https://git.example.com/$'
+ok $? "it is an org.git.Password item with git-credential-libsecret's label"
 
 t_run --store file store migrate --to secret-service
 expect_rc 0 "migrating the same items again: 0"
-expect_err_match '5 of them were already there with the same secret' \
+expect_err_match '6 of them were already there with the same secret' \
     "it says the destination already had them"
 
 # A different secret under the same key in the destination (here: another
@@ -286,13 +298,60 @@ expect_no_secret "$READER_TOKEN" "the warning does not show either token"
 t_run token
 expect_out_eq "$ADMIN_TOKEN" "the destination now has the source's token"
 
+# The same for a git credential with the same protocol/host/path/username.
+t_run_in $'protocol=https\nhost=git.example.com\nusername=gina\npassword=git-pw-2\n' \
+    credential store
+expect_rc 0 "another password for gina stored in the keyring"
+t_run --store file store migrate --to secret-service --delete-source
+expect_rc 65 "a different git credential already in the destination: 65"
+expect_err_match "already holds a different git credential for https://git.example.com of user 'gina'" \
+    "the message names the conflicting git credential"
+expect_err_match 'nothing was copied to secret-service; nothing was deleted from file' \
+    "it says nothing was copied or deleted"
+expect_no_secret git-pw-1 "the message shows neither password (source)"
+expect_no_secret git-pw-2 "the message shows neither password (destination)"
+[ "$(sha "$STORE")" = "$h" ]
+ok $? "the source file store is byte-identical after the git conflict"
+t_run_in "$GIT_GET" credential get
+expect_out_eq $'username=gina\npassword=git-pw-2' \
+    "the destination's git credential was not replaced"
+t_run --store file store migrate --to secret-service --overwrite
+expect_rc 0 "--overwrite replaces the git credential: 0"
+expect_err_match "replacing the different git credential for https://git.example.com of user 'gina'" \
+    "--overwrite warns about the replaced git credential"
+expect_no_secret git-pw-2 "the warning does not show the password"
+t_run_in "$GIT_GET" credential get
+expect_out_eq $'username=gina\npassword=git-pw-1' \
+    "the keyring now has the source's git credential"
+
 # ---- migrate secret-service -> file (fresh file store) ----------------------
 t_run_in "$READER_TOKEN" -p reader login --token-stdin
 expect_rc 0 "a second profile logs in to the keyring"
+# git 2.39's helper keeps NetworkPassword items labelled "Git: ..."; other
+# programs' NetworkPassword items are theirs and stay where they are.
+printf %s old-pw | secret-tool store --label='Git: https://old.example/' \
+    xdg:schema org.gnome.keyring.NetworkPassword protocol https \
+    server old.example user olga
+ok $? "an item as git 2.39's helper writes it"
+printf %s mail-pw | secret-tool store --label='Mail account' \
+    xdg:schema org.gnome.keyring.NetworkPassword protocol imap \
+    server mail.example user olga
+ok $? "another program's NetworkPassword item"
 XDG_DATA_HOME=$T/d2 t_run store migrate --to file
 expect_rc 0 "secret-service -> file: 0"
-expect_err_match 'copied 6 items from secret-service to file \(2 API tokens, 4 relay keys\)' \
-    "every profile's items are copied"
+expect_err_match 'copied 6 items from secret-service to file \(2 API tokens, 4 relay keys\) and 2 git credentials,' \
+    "every profile's items and both git credentials are copied"
+expect_no_secret old-pw "no git password in the messages"
+XDG_DATA_HOME=$T/d2 t_run_in "$GIT_GET" --store file credential get
+expect_out_eq $'username=gina\npassword=git-pw-1' \
+    "the new file store answers the git credential"
+XDG_DATA_HOME=$T/d2 t_run_in $'protocol=https\nhost=old.example\n' \
+    --store file credential get
+expect_out_eq $'username=olga\npassword=old-pw' "and git 2.39's credential"
+XDG_DATA_HOME=$T/d2 t_run_in $'protocol=imap\nhost=mail.example\n' \
+    --store file credential get
+expect_rc 0 "a lookup of the other program's item: 0"
+expect_out_empty "the other program's item was not copied"
 XDG_DATA_HOME=$T/d2 t_run --store file get prod
 expect_out_eq "$KEY" "the new file store has prod's key"
 XDG_DATA_HOME=$T/d2 t_run --store file -p reader token
@@ -331,8 +390,18 @@ ok $? "a fresh, empty keyring"
 XDG_DATA_HOME=$T/d2 t_run --store file store migrate --to secret-service \
     --delete-source
 expect_rc 0 "file -> secret-service --delete-source: 0"
-expect_err_match 'copied 6 items' "six items copied"
-expect_err_match 'deleted 6 items from file' "six items deleted from the source"
+expect_err_match 'copied 6 items .* and 2 git credentials' \
+    "six items and two git credentials copied"
+expect_err_match 'deleted 6 items and 2 git credentials from file' \
+    "six items and two git credentials deleted from the source"
+t_run_in "$GIT_GET" credential get
+expect_out_eq $'username=gina\npassword=git-pw-1' \
+    "the keyring answers the git credential"
+XDG_DATA_HOME=$T/d2 t_run_in "$GIT_GET" --store file credential get
+expect_rc 0 "the source file store is asked for it: 0"
+expect_out_empty "it no longer has the git credential"
+[ "$(od -An -tu1 -j9 -N1 "$T/d2/ld-relay-token/store" | tr -d ' ')" = 1 ]
+ok $? "without git credentials the file is format version 1 again"
 t_run get prod
 expect_out_eq "$KEY" "the keyring has prod's key"
 t_run -p reader token
@@ -344,6 +413,52 @@ expect_out_match '^token: +absent' "nor the API token"
 XDG_DATA_HOME=$T/d2 t_run --store file store migrate --to secret-service
 expect_rc 0 "migrating an empty store: 0"
 expect_err_match 'nothing to migrate' "it says there is nothing to migrate"
+
+# secret-service -> file -> secret-service, both with --delete-source.
+# Erasing gina by key and password would also erase this schema-less item
+# (same password, a path): gina stays in the keyring, and so does it.
+printf %s git-pw-1 | secret-tool store --label=legacy protocol https \
+    server git.example.com user gina object team/r.git
+ok $? "a schema-less item that gina's erase pattern matches"
+printf %s mail-pw | secret-tool store --label='Mail account' \
+    xdg:schema org.gnome.keyring.NetworkPassword protocol imap \
+    server mail.example user olga
+XDG_DATA_HOME=$T/d7 t_run store migrate --to file --delete-source
+expect_rc 0 "secret-service -> file --delete-source: 0"
+expect_err_match 'copied 6 items .* and 2 git credentials' \
+    "six items and two git credentials copied"
+expect_err_match "left the git credential for https://git.example.com of user 'gina' in the source" \
+    "gina is left in the keyring, with the reason"
+expect_err_match 'deleted 6 items and 1 git credential from secret-service' \
+    "the other git credential is deleted from the keyring"
+expect_no_secret git-pw-1 "no git password in the messages"
+XDG_DATA_HOME=$T/d7 t_run_in "$GIT_GET" --store file credential get
+expect_out_eq $'username=gina\npassword=git-pw-1' "the file store has gina"
+XDG_DATA_HOME=$T/d7 t_run_in $'protocol=https\nhost=old.example\n' \
+    --store file credential get
+expect_out_eq $'username=olga\npassword=old-pw' "and olga"
+t_run_in $'protocol=https\nhost=old.example\n' credential get
+expect_rc 0 "the keyring is asked for olga: 0"
+expect_out_empty "olga is gone from the keyring"
+t_cmd secret-tool lookup protocol https server git.example.com user gina \
+    object team/r.git
+expect_out_eq git-pw-1 "the schema-less item is still in the keyring"
+t_cmd secret-tool lookup protocol imap server mail.example user olga
+expect_out_eq mail-pw "the other program's item is still in the keyring"
+t_run_in $'protocol=https\nhost=git.example.com\nusername=gina\npassword=git-pw-1\n' \
+    credential erase
+t_run_in $'protocol=https\nhost=git.example.com\nusername=gina\n' \
+    credential get
+expect_out_empty "gina and the schema-less item erased by hand"
+XDG_DATA_HOME=$T/d7 t_run --store file store migrate --to secret-service \
+    --delete-source
+expect_rc 0 "file -> secret-service --delete-source: 0"
+expect_err_match 'deleted 6 items and 2 git credentials from file' \
+    "everything deleted from the file store"
+t_run_in "$GIT_GET" credential get
+expect_out_eq $'username=gina\npassword=git-pw-1' "gina is back in the keyring"
+[ "$(keyring_count relay-key)" = 4 ] && [ "$(keyring_count api-token)" = 2 ]
+ok $? "and so is every item"
 
 # ---- the passphrase prompt on a terminal -------------------------------------
 # ttyrun.py runs a command on a new pseudo-terminal and types the answers in

@@ -1,9 +1,10 @@
 /*
  * check_credential_store.c: generic git credentials in the store layer:
  * the secret blob (git-credential-libsecret's layout), key comparison and
- * the file backend's store_cred_get/put/erase (git's matching rule,
- * upsert, erase by password, format versions 1 and 2).  The Secret
- * Service backend is driven by real git in tests/integration/t60.
+ * the file backend's store_cred_get/put/erase/list/find (git's matching
+ * rule, upsert, erase by password, listing, format versions 1 and 2).
+ * The Secret Service backend is driven by real git in
+ * tests/integration/t60 (and listed by store migrate in t31).
  *
  * Build (from the top directory):
  *   gcc -std=gnu11 -I. -Iinclude $(pkg-config --cflags libsecret-1 check) \
@@ -448,6 +449,125 @@ START_TEST(test_file_versions)
 }
 END_TEST
 
+/* The index of the listed credential with c's key, or -1. */
+static int
+find_key(const struct credential *v, size_t n, struct credential c)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (store_cred_same_key(&v[i], &c))
+			return (int)i;
+	return -1;
+}
+
+START_TEST(test_file_list)
+{
+	static const struct store_key k_tok = {
+		STORE_API_TOKEN, "default", "app.launchdarkly.com", NULL, NULL
+	};
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct credential *v = NULL, c;
+	struct store *s = open_file_store();
+	size_t n = 1;
+	int i;
+
+	/* no file: an empty list, and no file created */
+	ck_assert_int_eq(store_cred_list(s, &v, &n, &e), 0);
+	ck_assert_ptr_null(v);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_ne(access(storepath, F_OK), 0);
+	/* a file without git credentials: still empty */
+	ck_assert_int_eq(store_put(s, &k_tok, "api-tok", &e), 0);
+	ck_assert_int_eq(store_cred_list(s, &v, &n, &e), 0);
+	ck_assert_ptr_null(v);
+	ck_assert_uint_eq(n, 0);
+
+	put_ok(s, cr("https", "git.example.com", NULL, "alice", "pa"));
+	put_ok(s, cr("https", "git.example.com", "team/r.git", "alice", "pr"));
+	put_ok(s, cr("https", "h:8443", NULL, "", ""));
+	c = cr("https", "o.example", NULL, "frank", "access");
+	c.password_expiry_utc = 4102444800;
+	c.oauth_refresh_token = (char *)"refresh-1";
+	put_ok(s, c);
+	ck_assert_int_eq(store_cred_list(s, &v, &n, &e), 0);
+	ck_assert_uint_eq(n, 4);
+	/* in file order, every field back, never the API token */
+	ck_assert_str_eq(v[0].protocol, "https");
+	ck_assert_str_eq(v[0].host, "git.example.com");
+	ck_assert_ptr_null(v[0].path);
+	ck_assert_str_eq(v[0].username, "alice");
+	ck_assert_str_eq(v[0].password, "pa");
+	ck_assert_str_eq(v[1].path, "team/r.git");
+	ck_assert_str_eq(v[1].password, "pr");
+	ck_assert_str_eq(v[2].host, "h:8443");
+	ck_assert_str_eq(v[2].username, "");
+	ck_assert_str_eq(v[2].password, "");
+	ck_assert_int_eq(v[3].password_expiry_utc, 4102444800);
+	ck_assert_str_eq(v[3].oauth_refresh_token, "refresh-1");
+	for (i = 0; i < 4; i++)
+		ck_assert(credential_is_complete(&v[i]));
+	store_creds_free(v, n);
+
+	/* find: git's rule (path only when given), exact key picked out */
+	c = cr("https", "git.example.com", NULL, "alice", NULL);
+	ck_assert_int_eq(store_cred_find(s, &c, &v, &n, &e), 0);
+	ck_assert_uint_eq(n, 2);
+	i = find_key(v, n, c);
+	ck_assert_int_eq(i, 0);
+	ck_assert_str_eq(v[i].password, "pa");
+	store_creds_free(v, n);
+	c = cr("https", "git.example.com", "team/r.git", NULL, NULL);
+	ck_assert_int_eq(store_cred_find(s, &c, &v, &n, &e), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(v[0].password, "pr");
+	store_creds_free(v, n);
+	c = cr("https", "nosuch.example", NULL, NULL, NULL);
+	ck_assert_int_eq(store_cred_find(s, &c, &v, &n, &e), 0);
+	ck_assert_ptr_null(v);
+	ck_assert_uint_eq(n, 0);
+	/* an empty pattern is refused */
+	c = cr(NULL, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(store_cred_find(s, &c, &v, &n, &e), -1);
+	ck_assert_int_eq(e.ex, EX_USAGE);
+	ck_assert_ptr_null(v);
+
+	/* erased credentials are no longer listed */
+	c = cr("https", "h:8443", NULL, "", NULL);
+	ck_assert_int_eq(store_cred_erase(s, &c, &e), 0);
+	ck_assert_int_eq(store_cred_list(s, &v, &n, &e), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(find_key(v, n, c), -1);
+	store_creds_free(v, n);
+	store_creds_free(NULL, 0);
+	store_close(s);
+}
+END_TEST
+
+/* A store that cannot be read is an error, never an empty list. */
+START_TEST(test_file_list_wrong_passphrase)
+{
+	struct ldrt_err e = LDRT_ERR_INIT;
+	struct credential *v = NULL;
+	struct store *s = open_file_store();
+	size_t n = 0;
+	int fd;
+
+	put_ok(s, cr("https", "h", NULL, "u", "p"));
+	store_close(s);
+	fd = open(passpath, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "other\n", 6), 6);
+	close(fd);
+	s = open_file_store();
+	ck_assert_int_eq(store_cred_list(s, &v, &n, &e), -1);
+	ck_assert_int_eq(e.ex, EX_NOPERM);
+	ck_assert_ptr_null(v);
+	ck_assert_uint_eq(n, 0);
+	store_close(s);
+}
+END_TEST
+
 /* The version byte is authenticated: a version-2 file relabelled as 1 (an
  * older program's format) is damaged, never half-read. */
 START_TEST(test_file_version_tamper)
@@ -498,6 +618,8 @@ credential_store_suite(void)
 	tcase_add_test(tc, test_file_refused);
 	tcase_add_test(tc, test_file_versions);
 	tcase_add_test(tc, test_file_version_tamper);
+	tcase_add_test(tc, test_file_list);
+	tcase_add_test(tc, test_file_list_wrong_passphrase);
 	suite_add_tcase(su, tc);
 	return su;
 }
