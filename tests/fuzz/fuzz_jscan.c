@@ -16,6 +16,10 @@
  *     "NaN" and "-01" as written) or a string that is not valid UTF-8 or
  *     has a NUL: jscan refuses those by design (see jscan.h);
  *   - a refusal is EX_PROTOCOL with an empty list.
+ * Inputs with a \u surrogate pair for U+xD800..U+xDFFF in planes 1-16
+ * (U+1D800..U+1DFFF, ...) are skipped: json-c 0.16 decodes those valid
+ * pairs as U+FFFD (it tests the low 16 bits of the code point for the
+ * surrogate range); jscan decodes them as RFC 8259 says.
  * Input capped at 1 MiB.
  */
 #include "config.h"
@@ -30,6 +34,45 @@
 #define FUZZ_MAX_INPUT	(1024 * 1024)
 #include "fuzz_common.h"
 #include "api.h"
+
+static int
+fuzz_hex4(const uint8_t *p, unsigned *v)
+{
+	unsigned i, d;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		if (p[i] >= '0' && p[i] <= '9')
+			d = p[i] - '0';
+		else if ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')
+			d = (p[i] | 0x20) - 'a' + 10;
+		else
+			return -1;
+		*v = *v << 4 | d;
+	}
+	return 0;
+}
+
+/* Whether the input has a pair json-c 0.16 decodes wrongly (see above). */
+static int
+fuzz_jsonc_pair_bug(const uint8_t *d, size_t n)
+{
+	unsigned hi, lo, cp;
+	size_t i;
+
+	for (i = 0; i + 12 <= n; i++) {
+		if (d[i] != '\\' || d[i + 1] != 'u' || d[i + 6] != '\\' ||
+		    d[i + 7] != 'u' || fuzz_hex4(d + i + 2, &hi) != 0 ||
+		    fuzz_hex4(d + i + 8, &lo) != 0)
+			continue;
+		if (hi < 0xd800 || hi > 0xdbff || lo < 0xdc00 || lo > 0xdfff)
+			continue;
+		cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+		if ((cp & 0xf800) == 0xd800)
+			return 1;
+	}
+	return 0;
+}
 
 static int
 fuzz_str_eq(const char *a, const char *b)
@@ -166,7 +209,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *body;
 	int ok, rok;
 
-	if (size > FUZZ_MAX_INPUT || (body = fuzz_dup(data, size)) == NULL)
+	if (size > FUZZ_MAX_INPUT || fuzz_jsonc_pair_bug(data, size) ||
+	    (body = fuzz_dup(data, size)) == NULL)
 		return 0;
 	ok = api_parse_list(body, size, &l, &e) == 0;
 	if (!ok && (e.ex != EX_PROTOCOL || l.n != 0 || l.items != NULL))

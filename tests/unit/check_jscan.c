@@ -166,6 +166,8 @@ static const struct {
 	{ "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t", 8 },
 	{ "\"\\u0041\\u00e9\\u20AC\"", "A\xc3\xa9\xe2\x82\xac", 6 },
 	{ "\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", 4 },
+	/* U+1DE00: json-c 0.16 gives U+FFFD for U+xD800..U+xDFFF, wrongly */
+	{ "\"\\ud837\\ude00\"", "\xf0\x9d\xb8\x80", 4 },
 	/* unpaired surrogates become U+FFFD, as json-c does */
 	{ "\"\\ud800\"", "\xef\xbf\xbd", 3 },
 	{ "\"\\udc00x\"", "\xef\xbf\xbdx", 4 },
