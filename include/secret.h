@@ -21,6 +21,9 @@ struct secbuf;
 struct secbuf	*secbuf_new(size_t max);
 /* Appends n bytes; -1 (buffer unchanged) if the cap would be exceeded. */
 int		 secbuf_append(struct secbuf *b, const void *p, size_t n);
+/* Room for n bytes (at most max) at once, when the size is known ahead:
+ * one allocation instead of a copy and a wipe per doubling. */
+void		 secbuf_reserve(struct secbuf *b, size_t n);
 const char	*secbuf_str(const struct secbuf *b);	/* NUL-terminated */
 size_t		 secbuf_len(const struct secbuf *b);
 size_t		 secbuf_max(const struct secbuf *b);

@@ -323,7 +323,13 @@ http_write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct http *h = arg;
 	size_t n = size * nmemb;
+	curl_off_t cl;
 
+	/* a large body (the config list) is received into one buffer */
+	if (h->body != NULL && secbuf_len(h->body) == 0 &&
+	    curl_easy_getinfo(h->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+	    &cl) == CURLE_OK && cl > 0)
+		secbuf_reserve(h->body, (size_t)cl);
 	if (h->body == NULL || secbuf_append(h->body, p, n) != 0) {
 		h->too_large = 1;
 		return 0;	/* aborts the transfer: CURLE_WRITE_ERROR */

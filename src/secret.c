@@ -91,6 +91,22 @@ secbuf_new(size_t max)
 	return b;
 }
 
+void
+secbuf_reserve(struct secbuf *b, size_t n)
+{
+	char *np;
+
+	if (n > b->max)
+		n = b->max;
+	if (n <= b->cap)
+		return;
+	np = xmalloc(n + 1);
+	memcpy(np, b->p, b->len + 1);
+	secret_release(b->p, b->cap + 1);
+	b->p = np;
+	b->cap = n;
+}
+
 int
 secbuf_append(struct secbuf *b, const void *p, size_t n)
 {
