@@ -77,6 +77,39 @@ START_TEST(test_secbuf_growth_wipes_old_block)
 }
 END_TEST
 
+/* A reserve keeps the contents, wipes the old block, and makes the
+ * appends that fit it allocate nothing; it is capped at max. */
+START_TEST(test_secbuf_reserve)
+{
+	struct secbuf *b = secbuf_new(5000);
+	char chunk[100];
+	int i, calls;
+
+	ck_assert_int_eq(secbuf_append(b, "ab", 2), 0);
+	secbuf_reserve(b, 3000);
+	ck_assert_int_eq(hook_calls, 1);
+	ck_assert_int_eq(hook_dirty, 0);
+	ck_assert_str_eq(secbuf_str(b), "ab");
+	memset(chunk, 'k', sizeof(chunk));
+	calls = hook_calls;
+	for (i = 0; i < 29; i++)
+		ck_assert_int_eq(secbuf_append(b, chunk, sizeof(chunk)), 0);
+	ck_assert_int_eq(hook_calls, calls);	/* no growth */
+	ck_assert_uint_eq(secbuf_len(b), 2902);
+	secbuf_reserve(b, 100);			/* smaller: nothing */
+	ck_assert_int_eq(hook_calls, calls);
+	secbuf_reserve(b, 1000000);		/* capped at max */
+	ck_assert_int_eq(secbuf_append(b, chunk, sizeof(chunk)), 0);
+	ck_assert_uint_eq(secbuf_len(b), 3002);
+	ck_assert_int_eq(strncmp(secbuf_str(b), "abkkk", 5), 0);
+	for (i = 0; i < 19; i++)
+		ck_assert_int_eq(secbuf_append(b, chunk, sizeof(chunk)), 0);
+	ck_assert_int_eq(secbuf_append(b, chunk, 99), -1);	/* 5001 > max */
+	secbuf_free(b);
+	ck_assert_int_eq(hook_dirty, 0);
+}
+END_TEST
+
 START_TEST(test_secret_free_wipes)
 {
 	char *s = secret_strdup("rel-0123-secret");
@@ -242,6 +275,7 @@ secret_suite(void)
 	tcase_add_checked_fixture(tc, hook_setup, hook_teardown);
 	tcase_add_test(tc, test_secbuf_append_and_cap);
 	tcase_add_test(tc, test_secbuf_growth_wipes_old_block);
+	tcase_add_test(tc, test_secbuf_reserve);
 	tcase_add_test(tc, test_secret_free_wipes);
 	tcase_add_test(tc, test_secbuf_detach_and_reset);
 	suite_add_tcase(s, tc);
