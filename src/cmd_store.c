@@ -177,6 +177,27 @@ cmd_store_read_source(struct migration *m, size_t i, char **secret,
 }
 
 /*
+ * The destination already holds the item what: the same secret marks it
+ * (*samep, one more *present); a different one is replaced with a warning
+ * under --overwrite, else EX_DATAERR.
+ */
+static int
+cmd_store_conflict(const struct migration *m, int same, const char *what,
+    unsigned char *samep, size_t *present, struct ldrt_err *e)
+{
+	if (same) {
+		*samep = 1;
+		(*present)++;
+		return 0;
+	}
+	if (!m->overwrite)
+		return err_set(e, EX_DATAERR, "the destination already holds "
+		    "a different %s (use --overwrite to replace it)", what);
+	log_warn("replacing the different %s held by the destination", what);
+	return 0;
+}
+
+/*
  * Compares item i with the destination: marks it "same" when the
  * destination already holds the identical secret; a different secret is
  * EX_DATAERR unless --overwrite.
@@ -201,18 +222,8 @@ cmd_store_check(struct migration *m, size_t i, struct ldrt_err *e)
 	}
 	if (cmd_store_read_source(m, i, &secret, e) != 0)
 		goto out;
-	if (strcmp(secret, cur) == 0) {
-		m->same[i] = 1;
-		m->present++;
-	} else if (m->overwrite) {
-		log_warn("replacing the different %s held by the destination",
-		    what);
-	} else {
-		err_set(e, EX_DATAERR, "the destination already holds a "
-		    "different %s (use --overwrite to replace it)", what);
-		goto out;
-	}
-	ret = 0;
+	ret = cmd_store_conflict(m, strcmp(secret, cur) == 0, what,
+	    &m->same[i], &m->present, e);
 out:
 	secret_free(secret);
 	secret_free(cur);
@@ -406,18 +417,8 @@ cmd_store_cred_check(struct migration *m, size_t i, struct ldrt_err *e)
 		ret = 0;
 		goto out;
 	}
-	if (cmd_store_cred_same_secret(&m->creds[i], &cur)) {
-		m->cred_same[i] = 1;
-		m->cred_present++;
-	} else if (m->overwrite) {
-		log_warn("replacing the different %s held by the destination",
-		    what);
-	} else {
-		err_set(e, EX_DATAERR, "the destination already holds a "
-		    "different %s (use --overwrite to replace it)", what);
-		goto out;
-	}
-	ret = 0;
+	ret = cmd_store_conflict(m, cmd_store_cred_same_secret(&m->creds[i],
+	    &cur), what, &m->cred_same[i], &m->cred_present, e);
  out:
 	credential_release(&cur);
 	return ret;
