@@ -1,6 +1,7 @@
 /*
  * api.c: typed LaunchDarkly REST calls for relay auto configs and their
- * JSON mapping (json-c; the config list with jscan.c), over http.c.
+ * JSON mapping (relay configs with jscan.c, the rest with json-c), over
+ * http.c.
  *
  * The mapping functions (api_parse_*, api_policy_normalize, api_check_url)
  * are pure.  The calls build "base URL + path", send the fixed headers,
@@ -57,8 +58,6 @@ enum api_op {
 
 static int	api_json_parse(const char *, size_t, int, const char *, int,
 		    struct json_object **, struct ldrt_err *);
-static int	api_config_from(struct json_object *, const char *,
-		    struct relay_config *, struct ldrt_err *);
 static int	api_policy_parse(const char *, size_t, struct json_object **,
 		    struct ldrt_err *);
 static int	api_id_check(const char *, struct ldrt_err *);
@@ -71,12 +70,6 @@ static void	api_sanitize(char *);
 static const char *api_reason(long);
 static void	api_copy_line(const char *, size_t, char *, size_t);
 static int	api_id_valid(const char *);
-static int	api_field_string(struct json_object *, const char *, int,
-		    const char *, char **, struct ldrt_err *);
-static int	api_field_int64(struct json_object *, const char *,
-		    const char *, int64_t *, struct ldrt_err *);
-static int	api_field_key(struct json_object *, const char *, char **,
-		    struct ldrt_err *);
 static char	*api_json_compact(struct json_object *);
 static char	*api_ident_string(struct json_object *, const char *);
 static int	api_policy_strings(struct json_object *, const char *, size_t,
@@ -251,107 +244,6 @@ api_id_check(const char *id, struct ldrt_err *e)
 	    "letters, digits, '_' and '-')", shown);
 }
 
-/* A string field; NULL into *out when absent or null and not required. */
-static int
-api_field_string(struct json_object *o, const char *key, int required,
-    const char *ctx, char **out, struct ldrt_err *e)
-{
-	struct json_object *v;
-	const char *s;
-	int n;
-
-	*out = NULL;
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL) {
-		if (required)
-			return err_set(e, EX_PROTOCOL, "%s: field '%s' is "
-			    "missing", ctx, key);
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_string))
-		return err_set(e, EX_PROTOCOL, "%s: field '%s' is not a string",
-		    ctx, key);
-	s = json_object_get_string(v);
-	n = json_object_get_string_len(v);
-	if (memchr(s, '\0', (size_t)n) != NULL)
-		return err_set(e, EX_PROTOCOL, "%s: field '%s' contains a NUL "
-		    "byte", ctx, key);
-	*out = xstrndup(s, (size_t)n);
-	return 0;
-}
-
-/* An integer field (epoch ms); a string of digits is tolerated. */
-static int
-api_field_int64(struct json_object *o, const char *key, const char *ctx,
-    int64_t *out, struct ldrt_err *e)
-{
-	struct json_object *v;
-	const char *s;
-	char *end;
-	long long ll;
-
-	*out = 0;
-	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
-		return err_set(e, EX_PROTOCOL, "%s: field '%s' is missing",
-		    ctx, key);
-	if (json_object_is_type(v, json_type_int)) {
-		errno = 0;
-		*out = json_object_get_int64(v);
-		if (*out < 0 || *out == INT64_MAX)
-			return err_set(e, EX_PROTOCOL, "%s: field '%s' is out "
-			    "of range", ctx, key);
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_string))
-		return err_set(e, EX_PROTOCOL, "%s: field '%s' is not an "
-		    "integer", ctx, key);
-	s = json_object_get_string(v);
-	if (*s == '\0' || strlen(s) > 18 ||
-	    strspn(s, "0123456789") != strlen(s))
-		return err_set(e, EX_PROTOCOL, "%s: field '%s' is not an "
-		    "integer", ctx, key);
-	errno = 0;
-	ll = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return err_set(e, EX_PROTOCOL, "%s: field '%s' is out of range",
-		    ctx, key);
-	*out = ll;
-	return 0;
-}
-
-/*
- * fullKey: optional; if present, non-empty printable ASCII of at most
- * SECRET_MAX bytes.  Copied into a secret string at once, and json-c's
- * copy in the tree is wiped.
- */
-static int
-api_field_key(struct json_object *o, const char *ctx, char **out,
-    struct ldrt_err *e)
-{
-	struct json_object *v;
-	char *s;
-	size_t n, i;
-
-	*out = NULL;
-	if (!json_object_object_get_ex(o, "fullKey", &v) || v == NULL)
-		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		return err_set(e, EX_PROTOCOL, "%s: field 'fullKey' is not a "
-		    "string", ctx);
-	s = (char *)json_object_get_string(v);
-	n = (size_t)json_object_get_string_len(v);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			break;
-	if (n == 0 || n > SECRET_MAX || i < n) {
-		secret_wipe(s, n);
-		return err_set(e, EX_PROTOCOL, "%s: field 'fullKey' is not a "
-		    "printable key", ctx);
-	}
-	*out = secret_strndup(s, n);
-	secret_wipe(s, n);
-	return 0;
-}
-
 static char *
 api_json_compact(struct json_object *o)
 {
@@ -359,66 +251,13 @@ api_json_compact(struct json_object *o)
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static int
-api_config_from(struct json_object *o, const char *ctx,
-    struct relay_config *out, struct ldrt_err *e)
-{
-	struct relay_config c = RELAY_CONFIG_INIT;
-	struct json_object *pol;
-
-	if (!json_object_is_type(o, json_type_object))
-		return err_set(e, EX_PROTOCOL, "%s: not a JSON object", ctx);
-	if (api_field_string(o, "_id", 1, ctx, &c.id, e) != 0 ||
-	    api_field_string(o, "name", 1, ctx, &c.name, e) != 0 ||
-	    api_field_string(o, "displayKey", 1, ctx, &c.display_key, e) != 0 ||
-	    api_field_int64(o, "creationDate", ctx, &c.creation_ms, e) != 0 ||
-	    api_field_int64(o, "lastModified", ctx, &c.modified_ms, e) != 0 ||
-	    api_field_key(o, ctx, &c.full_key, e) != 0)
-		goto fail;
-	if (!api_id_valid(c.id)) {
-		err_set(e, EX_PROTOCOL, "%s: field '_id' is not a valid id",
-		    ctx);
-		goto fail;
-	}
-	if (!json_object_object_get_ex(o, "policy", &pol) || pol == NULL) {
-		err_set(e, EX_PROTOCOL, "%s: field 'policy' is missing", ctx);
-		goto fail;
-	}
-	if (!json_object_is_type(pol, json_type_array)) {
-		err_set(e, EX_PROTOCOL, "%s: field 'policy' is not an array",
-		    ctx);
-		goto fail;
-	}
-	c.policy_json = api_json_compact(pol);
-	*out = c;
-	return 0;
-fail:
-	relay_config_release(&c);
-	return -1;
-}
-
-int
-api_parse_config(const char *json, size_t len, struct relay_config *out,
-    struct ldrt_err *e)
-{
-	struct json_object *o;
-	int r;
-
-	*out = (struct relay_config)RELAY_CONFIG_INIT;
-	if (api_json_parse(json, len, API_JSON_DEPTH, "relay config",
-	    EX_PROTOCOL, &o, e) != 0)
-		return -1;
-	r = api_config_from(o, "relay config", out, e);
-	json_object_put(o);
-	return r;
-}
-
 /*
- * The list is read with jscan (no json-c tree: an account can have
- * thousands of configs), with the same rules and messages as
- * api_config_from: a duplicate member counts once, its last value; the
- * first item that breaks a rule is reported, unless the document itself
- * is not JSON, which is reported first.
+ * Relay configs, one or a list, are read with jscan: no json-c tree (an
+ * account can have thousands of configs), and no copy of a key that is
+ * not wiped (json-c's tokener buffers strings).  A duplicate member counts
+ * once, its last value; in a list the first item that breaks a rule is
+ * reported, unless the document itself is not JSON, which is reported
+ * first.
  */
 enum api_lf {
 	API_LF_ID, API_LF_NAME, API_LF_DISPLAY, API_LF_CREATED,
@@ -497,7 +336,8 @@ api_lf_string(const struct jscan_val *v, const char *key, const char *ctx,
 	return 0;
 }
 
-/* As api_field_int64, including json-c's saturation of large numbers. */
+/* An integer field (epoch ms), also as a string of digits; large numbers
+ * saturate as in json-c. */
 static int
 api_lf_int64(const struct jscan_val *v, const char *key, const char *ctx,
     int64_t *out, struct ldrt_err *e)
@@ -527,7 +367,10 @@ api_lf_int64(const struct jscan_val *v, const char *key, const char *ctx,
 	return 0;
 }
 
-/* As api_field_key. */
+/*
+ * fullKey: optional; if present, non-empty printable ASCII of at most
+ * SECRET_MAX bytes, decoded straight into secret memory.
+ */
 static int
 api_lf_key(const struct jscan_val *v, const char *ctx, char **out,
     struct ldrt_err *e)
@@ -554,7 +397,7 @@ api_lf_key(const struct jscan_val *v, const char *ctx, char **out,
 	return 0;
 }
 
-/* One item from its members (type NONE: absent), as api_config_from. */
+/* A config from its members (type NONE: absent). */
 static int
 api_lf_config(const struct jscan_val *f, const char *ctx,
     struct relay_config *out, struct ldrt_err *e)
@@ -594,6 +437,64 @@ fail:
 	return -1;
 }
 
+/* The members of the object at the cursor that make a config, into f
+ * (type NONE: absent); the others are checked and skipped. */
+static int
+api_lf_object(struct jscan *s, struct jscan_val *f)
+{
+	struct jscan_val skip;
+	struct jscan_str key;
+	size_t k;
+	int m;
+
+	memset(f, 0, API_LF_N * sizeof(*f));
+	if (jscan_object(s) != 0)
+		return -1;
+	while ((m = jscan_member(s, &key)) == 1) {
+		k = api_lf_field(&key);
+		if (jscan_value(s, k < API_LF_N ? &f[k] : &skip) != 0)
+			return -1;
+	}
+	return m < 0 ? -1 : 0;
+}
+
+/* The error of a document jscan refused. */
+static int
+api_lf_syntax(const struct jscan *s, const char *what, size_t len,
+    struct ldrt_err *e)
+{
+	if (s->truncated)
+		return err_set(e, EX_PROTOCOL, "%s: truncated JSON (ends at "
+		    "offset %zu)", what, len);
+	if (strcmp(s->err, "trailing data") == 0)
+		return err_set(e, EX_PROTOCOL, "%s: trailing data at offset "
+		    "%zu", what, s->err_off);
+	return err_set(e, EX_PROTOCOL, "%s: invalid JSON at offset %zu: %s",
+	    what, s->err_off, s->err);
+}
+
+int
+api_parse_config(const char *json, size_t len, struct relay_config *out,
+    struct ldrt_err *e)
+{
+	static const char what[] = "relay config";
+	struct jscan_val f[API_LF_N], skip;
+	struct jscan s;
+	int object;
+
+	*out = (struct relay_config)RELAY_CONFIG_INIT;
+	if (api_json_precheck(json, len, what, EX_PROTOCOL, e) != 0)
+		return -1;
+	jscan_init(&s, json, len, API_JSON_DEPTH);
+	object = jscan_peek(&s) == JSCAN_OBJECT;
+	if ((object ? api_lf_object(&s, f) : jscan_value(&s, &skip)) != 0 ||
+	    jscan_end(&s) != 0)
+		return api_lf_syntax(&s, what, len, e);
+	if (!object)
+		return err_set(e, EX_PROTOCOL, "%s: not a JSON object", what);
+	return api_lf_config(f, what, out, e);
+}
+
 /* "relay config list: items[I]", without printf's cost per item. */
 static void
 api_lf_ctx(size_t i, char *buf, size_t len)
@@ -627,11 +528,10 @@ api_lf_items(struct jscan *s, struct relay_config_list *l, size_t *cap,
     int *bad, struct ldrt_err *e)
 {
 	struct jscan_val f[API_LF_N], skip;
-	struct jscan_str key;
 	struct relay_config c;
 	char ctx[48];
-	size_t i, k;
-	int r, m;
+	size_t i;
+	int r;
 
 	if (jscan_array(s) != 0)
 		return -1;
@@ -646,15 +546,7 @@ api_lf_items(struct jscan *s, struct relay_config_list *l, size_t *cap,
 			}
 			continue;
 		}
-		memset(f, 0, sizeof(f));
-		if (jscan_object(s) != 0)
-			return -1;
-		while ((m = jscan_member(s, &key)) == 1) {
-			k = api_lf_field(&key);
-			if (jscan_value(s, k < API_LF_N ? &f[k] : &skip) != 0)
-				return -1;
-		}
-		if (m < 0)
+		if (api_lf_object(s, f) != 0)
 			return -1;
 		api_lf_ctx(i, ctx, sizeof(ctx));
 		if (api_lf_config(f, ctx, &c, e) != 0) {
@@ -729,14 +621,7 @@ api_parse_list(const char *json, size_t len, struct relay_config_list *out,
 	return 0;
 syntax:
 	relay_config_list_release(&l);
-	if (s.truncated)
-		return err_set(e, EX_PROTOCOL, "%s: truncated JSON (ends at "
-		    "offset %zu)", what, len);
-	if (strcmp(s.err, "trailing data") == 0)
-		return err_set(e, EX_PROTOCOL, "%s: trailing data at offset "
-		    "%zu", what, s.err_off);
-	return err_set(e, EX_PROTOCOL, "%s: invalid JSON at offset %zu: %s",
-	    what, s.err_off, s.err);
+	return api_lf_syntax(&s, what, len, e);
 }
 
 /* Identity fields are all optional: a wrong type counts as absent. */
