@@ -295,16 +295,12 @@ cmd_store_delete_source(struct migration *m, struct ldrt_err *e)
 static void
 cmd_store_cred_describe(const struct credential *c, char *buf, size_t len)
 {
-	char *p;
-
 	snprintf(buf, len, "git credential for %s://%s%s%s of user '%s'",
 	    c->protocol != NULL ? c->protocol : "?",
 	    c->host != NULL ? c->host : "",
 	    c->path != NULL ? "/" : "", c->path != NULL ? c->path : "",
 	    c->username != NULL ? c->username : "?");
-	for (p = buf; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	text_sanitize(buf);
 }
 
 /* c's key fields, borrowed (never release *k); with_password adds it. */
